@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.Net.Http.Headers;
+
+namespace Ranking.Gateway.Caching;
+
+/// <summary>Writes a cached answer with the metadata a person and a k6 check can read.</summary>
+internal static class CacheHeaders
+{
+    public const string StatusHeader = "X-Cache-Status";
+    private const string CacheName = "Ranking.Gateway";
+
+    /// <summary>
+    /// Writes <paramref name="lookup"/> (or <paramref name="body"/>/<paramref name="etag"/> derived from it),
+    /// answering 304 when the client already has this ETag.
+    /// </summary>
+    public static Task WriteAsync(HttpContext context, CacheLookup lookup, DateTimeOffset now, byte[]? body = null, string? etag = null)
+    {
+        var entry = lookup.Entry;
+        body ??= entry.Body;
+        etag ??= entry.ETag;
+        var response = context.Response;
+        var headers = response.Headers;
+        foreach (var (name, value) in entry.Headers)
+        {
+            headers.Append(name, value);
+        }
+
+        Set(context, lookup, now, etag);
+        if (IsNotModified(context.Request, etag))
+        {
+            response.StatusCode = StatusCodes.Status304NotModified;
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = entry.StatusCode;
+        response.ContentType = entry.ContentType;
+        response.ContentLength = body.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
+    }
+
+    /// <summary>Sets X-Cache-Status, Cache-Status (RFC 9211), Age, ETag and Cache-Control.</summary>
+    public static void Set(HttpContext context, CacheLookup lookup, DateTimeOffset now, string etag)
+    {
+        var entry = lookup.Entry;
+        var headers = context.Response.Headers;
+        var age = Seconds(now - entry.GeneratedAt);
+        var ttl = Seconds(entry.FreshUntil - now);
+        headers[StatusHeader] = lookup.Status.ToString().ToUpperInvariant();
+        headers["Cache-Status"] = lookup.Status switch
+        {
+            CacheStatus.Fresh or CacheStatus.Stale => $"{CacheName}; hit; ttl={ttl}",
+            CacheStatus.Miss => $"{CacheName}; fwd=miss; stored",
+            _ => $"{CacheName}; fwd=bypass; detail=redis-unavailable",
+        };
+        headers.Age = Math.Max(0, age).ToString(CultureInfo.InvariantCulture);
+        headers.ETag = etag;
+        var maxAge = Seconds(entry.FreshUntil - entry.GeneratedAt);
+        headers.CacheControl = entry.StaleUntil > entry.FreshUntil
+            ? $"public, max-age={maxAge}, stale-while-revalidate={Seconds(entry.StaleUntil - entry.FreshUntil)}, stale-if-error={Seconds(entry.ErrorUntil - entry.FreshUntil)}"
+            : $"public, max-age={maxAge}";
+    }
+
+    private static bool IsNotModified(HttpRequest request, string etag)
+    {
+        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        {
+            return false;
+        }
+
+        var ifNoneMatch = request.GetTypedHeaders().IfNoneMatch;
+        var current = new EntityTagHeaderValue(etag);
+        return ifNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: false));
+    }
+
+    private static long Seconds(TimeSpan span) => (long)Math.Floor(span.TotalSeconds);
+}

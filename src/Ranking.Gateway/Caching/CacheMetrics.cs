@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Ranking.Gateway.Caching;
+
+/// <summary>
+/// The cache's OpenTelemetry instruments. Tags are bounded enums and policy names; never a key or group id.
+/// </summary>
+internal sealed class CacheMetrics
+{
+    public const string MeterName = "Ranking.Gateway";
+
+    private readonly Counter<long> _answers;
+    private readonly Counter<long> _originQueries;
+    private readonly Histogram<double> _originDuration;
+    private readonly Counter<long> _revalidations;
+    private readonly Counter<long> _lockAttempts;
+    private readonly Histogram<double> _entryAge;
+    private readonly Counter<long> _corruptEntries;
+    private readonly Counter<long> _redisFailures;
+
+    public CacheMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _answers = meter.CreateCounter<long>("gateway.cache.answers", description: "Answers by cache status.");
+        _originQueries = meter.CreateCounter<long>("gateway.origin.queries", description: "Calls to an origin, by outcome.");
+        _originDuration = meter.CreateHistogram<double>("gateway.origin.duration", unit: "s", description: "Latency of origin calls.");
+        _revalidations = meter.CreateCounter<long>("gateway.cache.revalidations", description: "Background refreshes, by outcome.");
+        _lockAttempts = meter.CreateCounter<long>("gateway.cache.lock_attempts", description: "Refresh lock attempts, by outcome.");
+        _entryAge = meter.CreateHistogram<double>("gateway.cache.entry_age", unit: "s", description: "Age of the entries answers were served from.");
+        _corruptEntries = meter.CreateCounter<long>("gateway.cache.corrupt_entries", description: "Entries in Redis that could not be read.");
+        _redisFailures = meter.CreateCounter<long>("gateway.redis.failures", description: "Failed Redis commands.");
+    }
+
+    public void Answer(string policy, CacheStatus status, TimeSpan age)
+    {
+        var tags = new TagList { { "policy", policy }, { "status", status.ToString().ToUpperInvariant() } };
+        _answers.Add(1, tags);
+        _entryAge.Record(Math.Max(0, age.TotalSeconds), tags);
+    }
+
+    public void OriginQuery(string policy, string outcome, TimeSpan duration)
+    {
+        var tags = new TagList { { "policy", policy }, { "outcome", outcome } };
+        _originQueries.Add(1, tags);
+        _originDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void Revalidation(string policy, string outcome) =>
+        _revalidations.Add(1, new TagList { { "policy", policy }, { "outcome", outcome } });
+
+    public void LockAttempt(string outcome) => _lockAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void CorruptEntry() => _corruptEntries.Add(1);
+
+    public void RedisFailure() => _redisFailures.Add(1);
+}

@@ -1,0 +1,47 @@
+namespace Ranking.Gateway.Caching;
+
+/// <summary>
+/// Lifetimes and limits of one kind of cached answer, bound from <c>Gateway:Policies:{name}</c>.
+/// Defaults follow "rankings may lag one minute".
+/// </summary>
+public sealed record CachePolicy
+{
+    /// <summary>How long an entry is served as FRESH.</summary>
+    public TimeSpan Fresh { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Up to this much is added to <see cref="Fresh"/> at random, so keys do not expire together.</summary>
+    public TimeSpan FreshJitter { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long after the fresh window an entry is still served (STALE) while it is refreshed.</summary>
+    public TimeSpan Stale { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long after the fresh window an entry may stand in for a failing origin.</summary>
+    public TimeSpan StaleIfError { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long a "not found" answer is cached.</summary>
+    public TimeSpan Negative { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an instance keeps an entry in memory before reading Redis again (0 = no L1).</summary>
+    public TimeSpan L1 { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Expiry of the per-key refresh lock; must outlast <see cref="OriginTimeout"/>.</summary>
+    public TimeSpan LockExpiry { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a miss waits for another instance's fetch before fetching itself, without storing.</summary>
+    public TimeSpan MissWait { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long one origin call may take.</summary>
+    public TimeSpan OriginTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After a failed background refresh, how long this instance waits before trying that key again.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Sent as <c>Retry-After</c> when the origin fails and nothing cached can answer.</summary>
+    public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Origin status codes that are cached for the full lifetime.</summary>
+    public int[] CacheableStatuses { get; init; } = [200];
+
+    /// <summary>Origin status codes cached for <see cref="Negative"/> only.</summary>
+    public int[] NegativeStatuses { get; init; } = [404];
+}

@@ -1,0 +1,19 @@
+namespace Ranking.Gateway.Caching;
+
+/// <summary>The gateway's own configuration section, <c>Gateway</c>.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Prefix of every Redis key and channel, so several deployments can share one Redis.</summary>
+    public string KeyPrefix { get; set; } = "rg:";
+
+    /// <summary>Timeout of one Redis command; past it the read path bypasses Redis.</summary>
+    public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>After a Redis failure, how long the gateway stops trying Redis (circuit breaker).</summary>
+    public TimeSpan RedisBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Named cache policies; routes and the ranking endpoint refer to them by name.</summary>
+    public Dictionary<string, CachePolicy> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}

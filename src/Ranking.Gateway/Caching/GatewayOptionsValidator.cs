@@ -1,0 +1,88 @@
+using Microsoft.Extensions.Options;
+
+namespace Ranking.Gateway.Caching;
+
+/// <summary>Checks the settings against each other, naming the offending key.</summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.KeyPrefix))
+        {
+            errors.Add("Gateway:KeyPrefix must not be empty.");
+        }
+
+        if (options.RedisTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Gateway:RedisTimeout must be positive.");
+        }
+
+        if (options.RedisBreakDuration < TimeSpan.Zero)
+        {
+            errors.Add("Gateway:RedisBreakDuration must not be negative.");
+        }
+
+        if (options.Policies.Count == 0)
+        {
+            errors.Add("Gateway:Policies must define at least one policy.");
+        }
+
+        foreach (var (policyName, p) in options.Policies)
+        {
+            var key = $"Gateway:Policies:{policyName}";
+            Positive(p.Fresh, $"{key}:Fresh");
+            Positive(p.OriginTimeout, $"{key}:OriginTimeout");
+            Positive(p.LockExpiry, $"{key}:LockExpiry");
+            Positive(p.MissWait, $"{key}:MissWait");
+            NotNegative(p.FreshJitter, $"{key}:FreshJitter");
+            NotNegative(p.Stale, $"{key}:Stale");
+            NotNegative(p.Negative, $"{key}:Negative");
+            NotNegative(p.L1, $"{key}:L1");
+            NotNegative(p.RetryDelay, $"{key}:RetryDelay");
+            Positive(p.RetryAfter, $"{key}:RetryAfter");
+            if (p.StaleIfError < p.Stale)
+            {
+                errors.Add($"{key}:StaleIfError ({p.StaleIfError}) must be at least {key}:Stale ({p.Stale}).");
+            }
+
+            if (p.LockExpiry <= p.OriginTimeout)
+            {
+                errors.Add($"{key}:LockExpiry ({p.LockExpiry}) must be longer than {key}:OriginTimeout ({p.OriginTimeout}), or a slow fetch outlives its lock.");
+            }
+
+            if (p.L1 >= p.Fresh)
+            {
+                errors.Add($"{key}:L1 ({p.L1}) must be shorter than {key}:Fresh ({p.Fresh}).");
+            }
+
+            if (p.CacheableStatuses.Length == 0 || p.CacheableStatuses.Concat(p.NegativeStatuses).Any(s => s is < 200 or > 599))
+            {
+                errors.Add($"{key}:CacheableStatuses must list at least one status, and every status must be 200..599.");
+            }
+
+            if (p.CacheableStatuses.Concat(p.NegativeStatuses).Any(s => s >= 500))
+            {
+                errors.Add($"{key}: a 5xx status cannot be cached; it is treated as an origin failure.");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+
+        void Positive(TimeSpan value, string key)
+        {
+            if (value <= TimeSpan.Zero)
+            {
+                errors.Add($"{key} must be positive (was {value}).");
+            }
+        }
+
+        void NotNegative(TimeSpan value, string key)
+        {
+            if (value < TimeSpan.Zero)
+            {
+                errors.Add($"{key} must not be negative (was {value}).");
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+namespace Ranking.Gateway.Caching.Redis;
+
+/// <summary>The binary envelope an entry is stored in. A version byte leads so the format can change.</summary>
+internal static class EntryCodec
+{
+    private const byte Version = 1;
+
+    public static byte[] Encode(CacheEntry entry)
+    {
+        using var stream = new MemoryStream(entry.Body.Length + 256);
+        using var writer = new BinaryWriter(stream);
+        writer.Write(Version);
+        writer.Write(entry.StatusCode);
+        writer.Write(entry.ContentType);
+        writer.Write(entry.ETag);
+        writer.Write(entry.GeneratedAt.ToUnixTimeMilliseconds());
+        writer.Write(entry.FreshUntil.ToUnixTimeMilliseconds());
+        writer.Write(entry.StaleUntil.ToUnixTimeMilliseconds());
+        writer.Write(entry.ErrorUntil.ToUnixTimeMilliseconds());
+        writer.Write(entry.Headers.Count);
+        foreach (var (name, value) in entry.Headers)
+        {
+            writer.Write(name);
+            writer.Write(value);
+        }
+
+        writer.Write(entry.Body.Length);
+        writer.Write(entry.Body);
+        writer.Flush();
+        return stream.ToArray();
+    }
+
+    /// <exception cref="InvalidDataException">The bytes are not an entry this version can read.</exception>
+    public static CacheEntry Decode(byte[] data)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(data, writable: false));
+            var version = reader.ReadByte();
+            if (version != Version)
+            {
+                throw new InvalidDataException($"Unknown entry version {version}.");
+            }
+
+            var status = reader.ReadInt32();
+            var contentType = reader.ReadString();
+            var etag = reader.ReadString();
+            var generatedAt = ReadTime(reader);
+            var freshUntil = ReadTime(reader);
+            var staleUntil = ReadTime(reader);
+            var errorUntil = ReadTime(reader);
+            var headerCount = reader.ReadInt32();
+            if (headerCount is < 0 or > 64)
+            {
+                throw new InvalidDataException($"Implausible header count {headerCount}.");
+            }
+
+            var headers = new KeyValuePair<string, string>[headerCount];
+            for (var i = 0; i < headerCount; i++)
+            {
+                headers[i] = new(reader.ReadString(), reader.ReadString());
+            }
+
+            var length = reader.ReadInt32();
+            if (length < 0 || length != data.Length - reader.BaseStream.Position)
+            {
+                throw new InvalidDataException("Body length does not match the envelope.");
+            }
+
+            var body = reader.ReadBytes(length);
+            if (status is < 100 or > 599 || freshUntil < generatedAt || staleUntil < freshUntil)
+            {
+                throw new InvalidDataException("Entry fields are out of range.");
+            }
+
+            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil);
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException)
+        {
+            throw new InvalidDataException("Entry is truncated or malformed.", ex);
+        }
+    }
+
+    private static DateTimeOffset ReadTime(BinaryReader reader) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
+}

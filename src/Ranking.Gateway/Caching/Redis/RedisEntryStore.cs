@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Ranking.Gateway.Caching.Redis;
+
+/// <summary>What a read from Redis found.</summary>
+internal readonly record struct StoreRead(bool Available, CacheEntry? Entry)
+{
+    public static StoreRead Unavailable => new(false, null);
+}
+
+/// <summary>
+/// The shared L2: entries in Redis under <c>{prefix}{key}:entry</c> (hash tag, so an entry and its lock share
+/// a cluster slot), written with a compare-and-set on generatedAt, announced on a pub/sub channel.
+/// Every Redis failure trips the circuit breaker and reads as "unavailable"; nothing here throws for Redis.
+/// </summary>
+internal sealed partial class RedisEntryStore
+{
+    // Store only if no entry exists or the stored one was generated earlier: an old, slow refresh
+    // can never overwrite a newer entry.
+    private const string CompareAndSetScript = """
+        local current = redis.call('HGET', KEYS[1], 'g')
+        if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+        redis.call('HSET', KEYS[1], 'g', ARGV[1], 'd', ARGV[2])
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        return 1
+        """;
+
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(200);
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisCircuitBreaker _breaker;
+    private readonly CacheMetrics _metrics;
+    private readonly ILogger<RedisEntryStore> _logger;
+    private readonly string _prefix;
+    private readonly RedisChannel _channel;
+    private readonly string _instanceId = Guid.NewGuid().ToString("N");
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new();
+
+    public RedisEntryStore(IConnectionMultiplexer redis, IOptions<GatewayOptions> options, CacheMetrics metrics, ILogger<RedisEntryStore> logger)
+    {
+        _redis = redis;
+        _metrics = metrics;
+        _logger = logger;
+        _prefix = options.Value.KeyPrefix;
+        _breaker = new RedisCircuitBreaker(options.Value.RedisBreakDuration);
+        _channel = RedisChannel.Literal(_prefix + "changes");
+    }
+
+    /// <summary>Raised when another instance rewrote an entry (the key is passed).</summary>
+    public event Action<string>? ChangedElsewhere;
+
+    public bool IsAvailable => !_breaker.IsOpen;
+
+    public string EntryKey(string key) => $"{_prefix}{{{key}}}:entry";
+
+    public string LockKey(string key) => $"{_prefix}{{{key}}}:lock";
+
+    public async Task<StoreRead> GetAsync(string key)
+    {
+        if (_breaker.IsOpen)
+        {
+            return StoreRead.Unavailable;
+        }
+
+        byte[]? data;
+        try
+        {
+            data = await _redis.GetDatabase().HashGetAsync(EntryKey(key), "d");
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+            return StoreRead.Unavailable;
+        }
+
+        if (data is null)
+        {
+            return new StoreRead(true, null);
+        }
+
+        try
+        {
+            return new StoreRead(true, EntryCodec.Decode(data));
+        }
+        catch (InvalidDataException ex)
+        {
+            // A corrupt entry reads as a miss; the next store replaces it.
+            _metrics.CorruptEntry();
+            Log.CorruptEntry(_logger, ex);
+            return new StoreRead(true, null);
+        }
+    }
+
+    /// <returns>True if stored, false if a newer entry was there, null if Redis is unavailable.</returns>
+    public async Task<bool?> SetAsync(string key, CacheEntry entry, TimeSpan timeToLive)
+    {
+        if (_breaker.IsOpen)
+        {
+            return null;
+        }
+
+        try
+        {
+            var db = _redis.GetDatabase();
+            var stored = (int)await db.ScriptEvaluateAsync(
+                CompareAndSetScript,
+                [EntryKey(key)],
+                [entry.GeneratedAt.ToUnixTimeMilliseconds(), EntryCodec.Encode(entry), (long)Math.Max(1, timeToLive.TotalMilliseconds)]) == 1;
+            if (stored)
+            {
+                await db.PublishAsync(_channel, $"{_instanceId}\n{key}");
+            }
+
+            return stored;
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+            return null;
+        }
+    }
+
+    /// <summary>Drops an entry everywhere (admin invalidation and tests).</summary>
+    public async Task<bool> RemoveAsync(string key)
+    {
+        try
+        {
+            var db = _redis.GetDatabase();
+            await db.KeyDeleteAsync(EntryKey(key));
+            await db.PublishAsync(_channel, $"{_instanceId}\n{key}");
+            return true;
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Waits until Redis holds an entry generated after <paramref name="after"/> (any entry when null),
+    /// woken by the change channel and polling with backoff in case a message is lost.
+    /// Returns null on timeout or when Redis is unavailable.
+    /// </summary>
+    public async Task<CacheEntry?> WaitForNewerAsync(string key, DateTimeOffset? after, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        var poll = FirstPoll;
+        while (true)
+        {
+            // Register before reading, so a change published between the read and the wait is not missed.
+            var signal = _waiters.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            var read = await GetAsync(key);
+            if (!read.Available)
+            {
+                return null;
+            }
+
+            if (read.Entry is { } entry && (after is null || entry.GeneratedAt > after))
+            {
+                return entry;
+            }
+
+            var remaining = deadline - Environment.TickCount64;
+            if (remaining <= 0)
+            {
+                return null;
+            }
+
+            var delay = TimeSpan.FromMilliseconds(Math.Min(remaining, poll.TotalMilliseconds));
+            await Task.WhenAny(signal.Task, Task.Delay(delay, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+            poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, LastPoll.Ticks));
+        }
+    }
+
+    /// <summary>Subscribes to the change channel; called once at start-up and retried until Redis answers.</summary>
+    public async Task SubscribeAsync()
+    {
+        await _redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnChanged(message));
+    }
+
+    private void OnChanged(RedisValue message)
+    {
+        var text = (string?)message;
+        var separator = text?.IndexOf('\n') ?? -1;
+        if (text is null || separator < 0)
+        {
+            return;
+        }
+
+        var key = text[(separator + 1)..];
+        if (_waiters.TryRemove(key, out var signal))
+        {
+            signal.TrySetResult();
+        }
+
+        if (!text.AsSpan(0, separator).SequenceEqual(_instanceId))
+        {
+            ChangedElsewhere?.Invoke(key);
+        }
+    }
+
+    private void Fail(Exception ex)
+    {
+        _metrics.RedisFailure();
+        if (_breaker.Trip())
+        {
+            Log.RedisUnavailable(_logger, ex);
+        }
+    }
+
+    private static bool IsRedisFailure(Exception ex) => ex is RedisException or TimeoutException or ObjectDisposedException;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Redis is unavailable; bypassing it for a while.")]
+        public static partial void RedisUnavailable(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "A cached entry could not be read and is treated as a miss.")]
+        public static partial void CorruptEntry(ILogger logger, Exception exception);
+    }
+}

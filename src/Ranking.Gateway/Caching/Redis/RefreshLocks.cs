@@ -1,0 +1,48 @@
+using RedLockNet;
+using RedLockNet.SERedis;
+using RedLockNet.SERedis.Configuration;
+using StackExchange.Redis;
+
+namespace Ranking.Gateway.Caching.Redis;
+
+/// <summary>
+/// Per-key refresh locks shared by every instance (RedLock.net over the gateway's Redis). A try-lock:
+/// one attempt, no waiting, so only the first instance refreshes and the others move on.
+/// </summary>
+internal sealed class RefreshLocks : IDisposable
+{
+    private readonly RedLockFactory _factory;
+    private readonly RedisEntryStore _store;
+    private readonly CacheMetrics _metrics;
+
+    public RefreshLocks(IConnectionMultiplexer redis, RedisEntryStore store, CacheMetrics metrics, ILoggerFactory loggerFactory)
+    {
+        _store = store;
+        _metrics = metrics;
+        var endpoint = new RedLockMultiplexer(redis) { RedisKeyFormat = "{0}" };
+        _factory = RedLockFactory.Create([endpoint], new RedLockRetryConfiguration(retryCount: 1, retryDelayMs: 10), loggerFactory);
+    }
+
+    /// <summary>Tries once to take the key's lock; dispose the result to release it.</summary>
+    public async Task<IRedLock?> TryAcquireAsync(string key, TimeSpan expiry)
+    {
+        if (!_store.IsAvailable)
+        {
+            _metrics.LockAttempt("unavailable");
+            return null;
+        }
+
+        var redLock = await _factory.CreateLockAsync(_store.LockKey(key), expiry);
+        if (redLock.IsAcquired)
+        {
+            _metrics.LockAttempt("acquired");
+            return redLock;
+        }
+
+        _metrics.LockAttempt(redLock.Status == RedLockStatus.Conflicted ? "busy" : "failed");
+        await redLock.DisposeAsync();
+        return null;
+    }
+
+    public void Dispose() => _factory.Dispose();
+}

@@ -1,0 +1,349 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Caching.Hybrid;
+using Ranking.Gateway.Caching.Redis;
+
+namespace Ranking.Gateway.Caching;
+
+/// <summary>
+/// The stale-while-revalidate engine. L1 is a short in-process HybridCache (which also gives in-process
+/// single-flight); L2 is Redis, shared by every instance. FRESH answers come from the cache; STALE answers
+/// too, at once, while one background refresh runs per key across all instances; a MISS is fetched once
+/// across all instances (lock winner fetches, the others wait for its entry); without Redis, BYPASS.
+/// </summary>
+/// <remarks>
+/// Entry lifetimes are read from <see cref="TimeProvider"/>; operational waits (origin timeout, miss wait,
+/// retry delay) are wall-clock, since they bound real I/O.
+/// </remarks>
+internal sealed partial class SwrCache
+{
+    private readonly HybridCache _l1;
+    private readonly RedisEntryStore _store;
+    private readonly RefreshLocks _locks;
+    private readonly CacheMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SwrCache> _logger;
+    private readonly CancellationToken _stopping;
+    private readonly ConcurrentDictionary<string, byte> _revalidating = new();
+    private long _loads;
+
+    public SwrCache(HybridCache l1, RedisEntryStore store, RefreshLocks locks, CacheMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SwrCache> logger)
+    {
+        _l1 = l1;
+        _store = store;
+        _locks = locks;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _stopping = lifetime.ApplicationStopping;
+        _store.ChangedElsewhere += key => _ = _l1.RemoveAsync(key).AsTask();
+    }
+
+    private enum Source
+    {
+        Cache,
+        Origin,
+        StaleIfError,
+        Bypass,
+
+        /// <summary>The origin forbade storing it: only the request that fetched it may use it.</summary>
+        Uncacheable,
+    }
+
+    /// <exception cref="OriginUnavailableException">The origin failed and nothing cached may answer.</exception>
+    public async ValueTask<CacheLookup> GetAsync(CacheRequest request, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var loadsBefore = Interlocked.Read(ref _loads);
+            var item = await _l1.GetOrCreateAsync(
+                request.Key,
+                (Cache: this, Request: request),
+                static (state, _) => state.Cache.LoadAsync(state.Request),
+                L1Options(request.Policy),
+                cancellationToken: cancellationToken);
+
+            if (item.Source == Source.Uncacheable)
+            {
+                return await UncacheableAsync(request, item);
+            }
+
+            var now = _time.GetUtcNow();
+            var entry = item.Entry;
+            CacheStatus? status = item.Source switch
+            {
+                Source.Bypass when now < entry.FreshUntil => CacheStatus.Bypass,
+                Source.StaleIfError when now < entry.ErrorUntil => CacheStatus.Stale,
+                Source.Origin when item.Sequence > loadsBefore => CacheStatus.Miss,
+                Source.Cache or Source.Origin when now < entry.StaleUntil => entry.StateAt(now),
+                _ => null,
+            };
+
+            // The L1 copy outlived its usable life (L1 holds it by wall-clock): drop it and load again.
+            if (status is null && attempt < 2)
+            {
+                await _l1.RemoveAsync(request.Key, CancellationToken.None);
+                continue;
+            }
+
+            var answer = status ?? CacheStatus.Stale;
+            if (answer == CacheStatus.Stale && item.Source != Source.StaleIfError)
+            {
+                StartRevalidation(request, entry);
+            }
+
+            _metrics.Answer(request.PolicyName, answer, now - entry.GeneratedAt);
+            return new CacheLookup(entry, answer);
+        }
+    }
+
+    private async Task<CacheLookup> UncacheableAsync(CacheRequest request, L1Item item)
+    {
+        await _l1.RemoveAsync(request.Key, CancellationToken.None);
+        var entry = item.Entry;
+        if (!ReferenceEquals(item.Owner, request))
+        {
+            // Joined another request's fetch whose answer may be that client's alone (Set-Cookie, private):
+            // fetch our own.
+            var own = await FetchAsync(request);
+            entry = own.Entry ?? throw own.Failure;
+        }
+
+        _metrics.Answer(request.PolicyName, CacheStatus.Miss, TimeSpan.Zero);
+        return new CacheLookup(entry, CacheStatus.Miss);
+    }
+
+    /// <summary>Drops a key from this instance's L1 and from Redis (so every instance reloads it).</summary>
+    public async Task InvalidateAsync(string key)
+    {
+        await _store.RemoveAsync(key);
+        await _l1.RemoveAsync(key);
+    }
+
+    private static HybridCacheEntryOptions L1Options(CachePolicy policy) => new()
+    {
+        Expiration = policy.L1,
+        LocalCacheExpiration = policy.L1,
+        Flags = HybridCacheEntryFlags.DisableDistributedCache | HybridCacheEntryFlags.DisableCompression
+            | (policy.L1 > TimeSpan.Zero ? HybridCacheEntryFlags.None : HybridCacheEntryFlags.DisableLocalCache),
+    };
+
+    // Runs once per key per instance at a time (HybridCache single-flight); the token is HybridCache's
+    // shared one, which is not used so that one caller's disconnect cannot fail the others.
+    private async ValueTask<L1Item> LoadAsync(CacheRequest request)
+    {
+        var read = await _store.GetAsync(request.Key);
+        if (!read.Available)
+        {
+            var fetched = await FetchAsync(request);
+            return fetched.Entry is null ? throw fetched.Failure : Loaded(fetched, Source.Bypass, request);
+        }
+
+        if (read.Entry is { } cached && _time.GetUtcNow() < cached.StaleUntil)
+        {
+            return Loaded(cached, Source.Cache);
+        }
+
+        return await MissAsync(request, read.Entry);
+    }
+
+    private async Task<L1Item> MissAsync(CacheRequest request, CacheEntry? expired)
+    {
+        await using (var redLock = await _locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry))
+        {
+            if (redLock is not null)
+            {
+                var fetched = await FetchAsync(request);
+                if (fetched.Entry is not { } entry)
+                {
+                    return StaleIfErrorOrThrow(request, expired, fetched.Failure);
+                }
+
+                if (fetched.Storable)
+                {
+                    await _store.SetAsync(request.Key, entry, TimeToLive(entry));
+                }
+
+                return Loaded(fetched, Source.Origin, request);
+            }
+        }
+
+        // Another instance holds the lock and is fetching: wait for its entry, bounded.
+        var published = await _store.WaitForNewerAsync(request.Key, expired?.GeneratedAt, request.Policy.MissWait, _stopping);
+        if (published is not null)
+        {
+            return Loaded(published, Source.Origin);
+        }
+
+        // Waited long enough (like nginx proxy_cache_lock_timeout): fetch ourselves, without storing.
+        var own = await FetchAsync(request);
+        return own.Entry is null ? StaleIfErrorOrThrow(request, expired, own.Failure) : Loaded(own, Source.Origin, request);
+    }
+
+    private L1Item StaleIfErrorOrThrow(CacheRequest request, CacheEntry? expired, OriginUnavailableException failure)
+    {
+        if (expired is not null && _time.GetUtcNow() < expired.ErrorUntil)
+        {
+            return Loaded(expired, Source.StaleIfError);
+        }
+
+        throw failure;
+    }
+
+    private void StartRevalidation(CacheRequest request, CacheEntry stale)
+    {
+        if (_revalidating.TryAdd(request.Key, 0))
+        {
+            _ = Task.Run(() => RevalidateAsync(request, stale), CancellationToken.None);
+        }
+    }
+
+    private async Task RevalidateAsync(CacheRequest request, CacheEntry stale)
+    {
+        var outcome = "error";
+        try
+        {
+            await using var redLock = await _locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry);
+            if (redLock is null)
+            {
+                // Another instance is refreshing: wait for its entry rather than trying again on every read.
+                outcome = "lock-busy";
+                if (await _store.WaitForNewerAsync(request.Key, stale.GeneratedAt, request.Policy.LockExpiry, _stopping) is not null)
+                {
+                    await _l1.RemoveAsync(request.Key, CancellationToken.None);
+                }
+
+                return;
+            }
+
+            // The shared entry may already be newer than the copy this instance saw stale.
+            var current = await _store.GetAsync(request.Key);
+            if (current.Entry is { } newer && newer.GeneratedAt > stale.GeneratedAt && _time.GetUtcNow() < newer.FreshUntil)
+            {
+                outcome = "already-fresh";
+                await _l1.RemoveAsync(request.Key, CancellationToken.None);
+                return;
+            }
+
+            var fetched = await FetchAsync(request);
+            if (fetched.Entry is not { } entry)
+            {
+                outcome = "origin-failed";
+                Log.RevalidationFailed(_logger, request.PolicyName, fetched.Failure);
+                await Task.Delay(request.Policy.RetryDelay, _stopping);
+                return;
+            }
+
+            var stored = fetched.Storable && await _store.SetAsync(request.Key, entry, TimeToLive(entry)) == true;
+            outcome = stored ? "refreshed" : "not-stored";
+            await _l1.RemoveAsync(request.Key, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            outcome = "cancelled";
+        }
+        catch (Exception ex)
+        {
+            Log.RevalidationError(_logger, request.PolicyName, ex);
+        }
+        finally
+        {
+            _revalidating.TryRemove(request.Key, out _);
+            _metrics.Revalidation(request.PolicyName, outcome);
+        }
+    }
+
+    /// <summary>Calls the origin with its timeout; a failure is returned, not thrown.</summary>
+    private async Task<Fetched> FetchAsync(CacheRequest request)
+    {
+        var startedAt = _time.GetUtcNow();
+        var clock = Stopwatch.StartNew();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        timeout.CancelAfter(request.Policy.OriginTimeout);
+        try
+        {
+            var response = await request.Fetch(timeout.Token);
+            if (response.IsServerError)
+            {
+                _metrics.OriginQuery(request.PolicyName, "error", clock.Elapsed);
+                return Fetched.Failed(new OriginUnavailableException($"The origin answered {response.StatusCode}.", response));
+            }
+
+            _metrics.OriginQuery(request.PolicyName, "ok", clock.Elapsed);
+            return NewEntry(request.Policy, response, startedAt);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || timeout.IsCancellationRequested)
+        {
+            var outcome = ex is OperationCanceledException ? "timeout" : "error";
+            _metrics.OriginQuery(request.PolicyName, outcome, clock.Elapsed);
+            Log.OriginFailed(_logger, request.PolicyName, outcome, ex);
+            return Fetched.Failed(new OriginUnavailableException($"The origin failed ({outcome}).", inner: ex));
+        }
+    }
+
+    // generatedAt is when the fetch started: its data is at least that new, and the compare-and-set
+    // orders entries by it.
+    private static Fetched NewEntry(CachePolicy policy, OriginResponse response, DateTimeOffset startedAt)
+    {
+        var negative = policy.NegativeStatuses.Contains(response.StatusCode);
+        var storable = response.Storable && (negative || policy.CacheableStatuses.Contains(response.StatusCode));
+        var fresh = negative ? policy.Negative : policy.Fresh + Jitter(policy.FreshJitter);
+        var freshUntil = startedAt + fresh;
+        var staleUntil = negative ? freshUntil : freshUntil + policy.Stale;
+        var errorUntil = negative ? freshUntil : freshUntil + policy.StaleIfError;
+        var entry = new CacheEntry(
+            response.StatusCode,
+            response.ContentType,
+            response.Body,
+            ETagOf(response.Body),
+            response.Headers,
+            startedAt,
+            freshUntil,
+            staleUntil,
+            errorUntil);
+        return new Fetched(entry, storable, null);
+    }
+
+    private TimeSpan TimeToLive(CacheEntry entry) =>
+        entry.ErrorUntil - _time.GetUtcNow() + TimeSpan.FromSeconds(5);
+
+    private static TimeSpan Jitter(TimeSpan max) =>
+        max <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * max.TotalMilliseconds);
+
+    private static string ETagOf(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 12))}\"";
+
+    private L1Item Loaded(CacheEntry entry, Source source) =>
+        new(entry, source, Interlocked.Increment(ref _loads), Owner: null);
+
+    private L1Item Loaded(Fetched fetched, Source source, CacheRequest request) => fetched.Storable
+        ? Loaded(fetched.Entry!, source)
+        : new L1Item(fetched.Entry!, Source.Uncacheable, Interlocked.Increment(ref _loads), request);
+
+    /// <summary>
+    /// What L1 holds: the entry, where it came from, and when it was loaded (a sequence number, so a caller
+    /// can tell it waited for this load). <see cref="Owner"/> is the request that fetched an uncacheable answer.
+    /// </summary>
+    [ImmutableObject(true)]
+    private sealed record L1Item(CacheEntry Entry, Source Source, long Sequence, CacheRequest? Owner);
+
+    private readonly record struct Fetched(CacheEntry? Entry, bool Storable, OriginUnavailableException? FailureOrNull)
+    {
+        public OriginUnavailableException Failure => FailureOrNull ?? new OriginUnavailableException("The origin failed.");
+
+        public static Fetched Failed(OriginUnavailableException failure) => new(null, false, failure);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Origin call for policy {Policy} failed ({Outcome}).")]
+        public static partial void OriginFailed(ILogger logger, string policy, string outcome, Exception exception);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Background refresh for policy {Policy} failed; the stale entry is kept.")]
+        public static partial void RevalidationFailed(ILogger logger, string policy, Exception exception);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Background refresh for policy {Policy} threw.")]
+        public static partial void RevalidationError(ILogger logger, string policy, Exception exception);
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Ranking.Gateway.Ranking;
+using StackExchange.Redis;
+
+namespace Ranking.Gateway.Hosting;
+
+public static class GatewayApplicationExtensions
+{
+    /// <summary>Maps the ranking endpoint, health checks and the Prometheus scrape endpoint.</summary>
+    public static WebApplication MapRankingGateway(this WebApplication app)
+    {
+        // Connect to Redis once, now, rather than lazily on the first request under load.
+        _ = app.Services.GetRequiredService<IConnectionMultiplexer>();
+
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapRanking();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        return app;
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OpenTelemetry.Metrics;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Ranking;
+using StackExchange.Redis;
+
+namespace Ranking.Gateway.Hosting;
+
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>Registers the SWR cache, its Redis and PostgreSQL clients, the ranking origin, health and metrics.</summary>
+    public static IServiceCollection AddRankingGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddOptions<RankingOptions>().Bind(configuration.GetSection(RankingOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RankingOptions>, RankingOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RankingOptions>, RankingOptionsQueryValidator>();
+
+        services.TryAddSingleton<IConnectionMultiplexer>(sp => ConnectRedis(
+            RequiredConnectionString(configuration, "Redis"), sp.GetRequiredService<IOptions<GatewayOptions>>().Value));
+        services.TryAddSingleton(_ => NpgsqlDataSource.Create(RequiredConnectionString(configuration, "Postgres")));
+
+        services.AddHybridCache();
+        services.TryAddSingleton<CacheMetrics>();
+        services.TryAddSingleton<RedisEntryStore>();
+        services.TryAddSingleton<RefreshLocks>();
+        services.TryAddSingleton<SwrCache>();
+        services.AddHostedService<EntryChangeSubscriber>();
+
+        services.TryAddSingleton<IRankingOrigin, PostgresRankingOrigin>();
+        services.TryAddSingleton<RankingReader>();
+
+        services.AddHealthChecks()
+            .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])
+            .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(CacheMetrics.MeterName)
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    private static string RequiredConnectionString(IConfiguration configuration, string name) =>
+        configuration.GetConnectionString(name) is { Length: > 0 } value
+            ? value
+            : throw new OptionsValidationException($"ConnectionStrings:{name}", typeof(string), [$"ConnectionStrings:{name} is required."]);
+
+    // Fail fast instead of queueing commands while Redis is away: the read path then bypasses Redis.
+    private static ConnectionMultiplexer ConnectRedis(string connectionString, GatewayOptions options)
+    {
+        var config = ConfigurationOptions.Parse(connectionString);
+        config.AbortOnConnectFail = false;
+        config.BacklogPolicy = BacklogPolicy.FailFast;
+        config.ConnectTimeout = Math.Max(config.ConnectTimeout == 0 ? 0 : 1000, (int)options.RedisTimeout.TotalMilliseconds * 2);
+        config.SyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
+        config.AsyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
+        return ConnectionMultiplexer.Connect(config);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Hosting;
+
+namespace Ranking.Gateway.Ranking;
+
+/// <summary><c>GET /ranking/{group}?limit=1..100</c>.</summary>
+internal static partial class RankingEndpoint
+{
+    public static IEndpointConventionBuilder MapRanking(this IEndpointRouteBuilder endpoints) =>
+        endpoints.MapMethods("/ranking/{group}", [HttpMethods.Get, HttpMethods.Head], HandleAsync);
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+    private static partial Regex GroupId();
+
+    private static async Task HandleAsync(HttpContext context, string group, RankingReader reader, TimeProvider time)
+    {
+        if (!GroupId().IsMatch(group))
+        {
+            await Problems.WriteAsync(context, 400, "Invalid group id", "A group id is 1 to 64 characters: a letter or digit, then letters, digits, '_', '.', ':' or '-'.");
+            return;
+        }
+
+        if (!TryReadLimit(context.Request.Query["limit"], out var limit))
+        {
+            await Problems.WriteAsync(context, 400, "Invalid limit", $"limit must be a whole number from 1 to {RankingReader.MaxLimit}.");
+            return;
+        }
+
+        CacheLookup lookup;
+        try
+        {
+            lookup = await reader.ReadAsync(group, context.RequestAborted);
+        }
+        catch (OriginUnavailableException)
+        {
+            await Problems.WriteAsync(context, 503, "Ranking unavailable", "The ranking store is not answering and no cached copy is available. Try again shortly.", reader.Policy.RetryAfter);
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (lookup.Entry.StatusCode != 200 || limit == RankingReader.MaxLimit)
+        {
+            await CacheHeaders.WriteAsync(context, lookup, now);
+            return;
+        }
+
+        // A smaller limit is sliced from the cached Top-100, so limits do not multiply cache keys.
+        var document = JsonSerializer.Deserialize(lookup.Entry.Body, RankingJsonContext.Default.RankingDocument)!;
+        var body = JsonSerializer.SerializeToUtf8Bytes(document.Take(limit), RankingJsonContext.Default.RankingDocument);
+        var etag = lookup.Entry.ETag.Insert(lookup.Entry.ETag.Length - 1, $"-{limit}");
+        await CacheHeaders.WriteAsync(context, lookup, now, body, etag);
+    }
+
+    private static bool TryReadLimit(Microsoft.Extensions.Primitives.StringValues values, out int limit)
+    {
+        limit = RankingReader.MaxLimit;
+        return values.Count switch
+        {
+            0 => true,
+            1 => int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= RankingReader.MaxLimit,
+            _ => false,
+        };
+    }
+}
