@@ -1,0 +1,14 @@
+-- Ranking.Gateway schema. Idempotent: applied on every scripts/services-up.sh run.
+
+CREATE TABLE IF NOT EXISTS ranking_scores (
+  group_id   text        NOT NULL,
+  user_id    text        NOT NULL,
+  score      bigint      NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_id, user_id));
+
+-- Serves "top N of a group" straight from the index (ORDER BY score DESC, user_id).
+CREATE INDEX IF NOT EXISTS ranking_scores_top_idx ON ranking_scores (group_id, score DESC, user_id);
+
+-- Serves "what changed since T" scans.
+CREATE INDEX IF NOT EXISTS ranking_scores_updated_at_idx ON ranking_scores (updated_at);

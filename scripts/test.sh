@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Start the services and run the whole test suite. Extra arguments are passed
+# to `dotnet test` (e.g. --filter FullyQualifiedName~Cache). Exits non-zero on
+# any failure.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
+
+bash "$RG_ROOT/scripts/services-up.sh"
+export_connection_env
+cd "$RG_ROOT"
+
+# k6 scripts are ES modules with bare 'k6/...' imports: --input-type=module
+# parses stdin as ESM and --check never resolves imports, so this is a pure
+# syntax check that needs no k6 binary (node 20 cannot --check a .js file as
+# ESM reliably without a package.json "type": "module").
+shopt -s nullglob
+k6_scripts=(k6/*.js)
+shopt -u nullglob
+if [ ${#k6_scripts[@]} -gt 0 ]; then
+  if command -v node >/dev/null 2>&1; then
+    k6_failed=0
+    for f in "${k6_scripts[@]}"; do
+      if ! node --check --input-type=module <"$f"; then
+        printf 'ERROR: syntax error in %s (line numbers above refer to it as [stdin])\n' "$f" >&2
+        k6_failed=1
+      fi
+    done
+    [ "$k6_failed" -eq 0 ] || die "k6 script syntax check failed"
+    info "k6 scripts: syntax OK (${k6_scripts[*]})"
+  else
+    warn "node not found: skipping the syntax check of ${k6_scripts[*]}"
+  fi
+fi
+
+# .NET 10's `dotnet new sln` writes .slnx; accept either.
+sln=Ranking.Gateway.sln
+if [ ! -f "$sln" ] && [ -f Ranking.Gateway.slnx ]; then sln=Ranking.Gateway.slnx; fi
+[ -f "$sln" ] || die "$RG_ROOT/Ranking.Gateway.sln not found"
+
+: "${DOTNET_NOLOGO:=1}" "${DOTNET_CLI_TELEMETRY_OPTOUT:=1}"
+export DOTNET_NOLOGO DOTNET_CLI_TELEMETRY_OPTOUT
+dotnet test "$sln" -c Release "$@"
+
+# load runner smoke run: added with loadtests/
