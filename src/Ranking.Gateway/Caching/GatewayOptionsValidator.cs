@@ -56,18 +56,25 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 errors.Add($"{key}:L1 ({p.L1}) must be shorter than {key}:Fresh ({p.Fresh}).");
             }
 
-            if (p.CacheableStatuses.Length == 0 || p.CacheableStatuses.Concat(p.NegativeStatuses).Any(s => s is < 200 or > 599))
+            if (p.CacheableStatuses.Length == 0)
             {
-                errors.Add($"{key}:CacheableStatuses must list at least one status, and every status must be 200..599.");
+                errors.Add($"{key}:CacheableStatuses must list at least one status.");
             }
 
-            if (p.CacheableStatuses.Concat(p.NegativeStatuses).Any(s => s >= 500))
-            {
-                errors.Add($"{key}: a 5xx status cannot be cached; it is treated as an origin failure.");
-            }
+            Statuses(p.CacheableStatuses, $"{key}:CacheableStatuses");
+            Statuses(p.NegativeStatuses, $"{key}:NegativeStatuses");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+
+        // A 5xx is an origin failure (served stale-if-error), never an answer to keep.
+        void Statuses(int[] statuses, string key)
+        {
+            if (statuses.Any(s => s is < 200 or > 499))
+            {
+                errors.Add($"{key} may only hold statuses from 200 to 499 (was {string.Join(", ", statuses)}).");
+            }
+        }
 
         void Positive(TimeSpan value, string key)
         {
