@@ -44,4 +44,25 @@ public sealed record CachePolicy
 
     /// <summary>Origin status codes cached for <see cref="Negative"/> only.</summary>
     public int[] NegativeStatuses { get; init; } = [404];
+
+    /// <summary>
+    /// Proxied routes: the query parameters that are part of the cache key and forwarded to the upstream.
+    /// Any other parameter is ignored for the key and not forwarded, so random query strings cannot multiply keys.
+    /// </summary>
+    public string[] QueryKeys { get; init; } = [];
+
+    /// <summary>
+    /// Proxied routes: request headers that are part of the cache key and forwarded. An upstream answer that
+    /// varies on any other header (<c>Vary</c>) is not stored.
+    /// </summary>
+    public string[] VaryByHeaders { get; init; } = [];
+
+    /// <summary>
+    /// Proxied routes: whether requests carrying <c>Authorization</c> may be answered from the shared cache.
+    /// Set it only when the upstream answers every authorized caller alike.
+    /// </summary>
+    public bool CacheAuthorized { get; init; }
+
+    /// <summary>Proxied routes: larger upstream answers are passed through, not stored.</summary>
+    public int MaxBodyBytes { get; init; } = 1024 * 1024;
 }

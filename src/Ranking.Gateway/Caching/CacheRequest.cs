@@ -6,5 +6,8 @@ namespace Ranking.Gateway.Caching;
 /// </summary>
 internal sealed record CacheRequest(string Key, string PolicyName, CachePolicy Policy, Func<CancellationToken, Task<OriginResponse>> Fetch);
 
-/// <summary>The entry that answers a read and how it was obtained.</summary>
-internal readonly record struct CacheLookup(CacheEntry Entry, CacheStatus Status);
+/// <summary>
+/// The entry that answers a read and how it was obtained. When <paramref name="Stored"/> is false the origin
+/// forbade caching the answer and the caller must obtain its own (a proxy forwards the client's request).
+/// </summary>
+internal readonly record struct CacheLookup(CacheEntry Entry, CacheStatus Status, bool Stored = true);

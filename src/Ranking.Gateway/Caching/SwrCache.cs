@@ -48,7 +48,7 @@ internal sealed partial class SwrCache
         StaleIfError,
         Bypass,
 
-        /// <summary>The origin forbade storing it: only the request that fetched it may use it.</summary>
+        /// <summary>The origin forbade storing it: no client may be answered with it.</summary>
         Uncacheable,
     }
 
@@ -67,7 +67,10 @@ internal sealed partial class SwrCache
 
             if (item.Source == Source.Uncacheable)
             {
-                return await UncacheableAsync(request, item);
+                // The origin forbade storing this answer (Set-Cookie, private, no-store): the caller must get
+                // its own. L1 keeps the verdict for its short window, so such keys are not fetched twice per read.
+                _metrics.Answer(request.PolicyName, CacheStatus.Miss, TimeSpan.Zero);
+                return new CacheLookup(item.Entry, CacheStatus.Miss, Stored: false);
             }
 
             var now = _time.GetUtcNow();
@@ -99,22 +102,6 @@ internal sealed partial class SwrCache
         }
     }
 
-    private async Task<CacheLookup> UncacheableAsync(CacheRequest request, L1Item item)
-    {
-        await _l1.RemoveAsync(request.Key, CancellationToken.None);
-        var entry = item.Entry;
-        if (!ReferenceEquals(item.Owner, request))
-        {
-            // Joined another request's fetch whose answer may be that client's alone (Set-Cookie, private):
-            // fetch our own.
-            var own = await FetchAsync(request);
-            entry = own.Entry ?? throw own.Failure;
-        }
-
-        _metrics.Answer(request.PolicyName, CacheStatus.Miss, TimeSpan.Zero);
-        return new CacheLookup(entry, CacheStatus.Miss);
-    }
-
     /// <summary>Drops a key from this instance's L1 and from Redis (so every instance reloads it).</summary>
     public async Task InvalidateAsync(string key)
     {
@@ -138,7 +125,7 @@ internal sealed partial class SwrCache
         if (!read.Available)
         {
             var fetched = await FetchAsync(request);
-            return fetched.Entry is null ? throw fetched.Failure : Loaded(fetched, Source.Bypass, request);
+            return fetched.Entry is null ? throw fetched.Failure : Loaded(fetched, Source.Bypass);
         }
 
         if (read.Entry is { } cached && _time.GetUtcNow() < cached.StaleUntil)
@@ -166,7 +153,7 @@ internal sealed partial class SwrCache
                     await _store.SetAsync(request.Key, entry, TimeToLive(entry));
                 }
 
-                return Loaded(fetched, Source.Origin, request);
+                return Loaded(fetched, Source.Origin);
             }
         }
 
@@ -179,7 +166,7 @@ internal sealed partial class SwrCache
 
         // Waited long enough (like nginx proxy_cache_lock_timeout): fetch ourselves, without storing.
         var own = await FetchAsync(request);
-        return own.Entry is null ? StaleIfErrorOrThrow(request, expired, own.Failure) : Loaded(own, Source.Origin, request);
+        return own.Entry is null ? StaleIfErrorOrThrow(request, expired, own.Failure) : Loaded(own, Source.Origin);
     }
 
     private L1Item StaleIfErrorOrThrow(CacheRequest request, CacheEntry? expired, OriginUnavailableException failure)
@@ -315,18 +302,17 @@ internal sealed partial class SwrCache
     private static string ETagOf(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 12))}\"";
 
     private L1Item Loaded(CacheEntry entry, Source source) =>
-        new(entry, source, Interlocked.Increment(ref _loads), Owner: null);
+        new(entry, source, Interlocked.Increment(ref _loads));
 
-    private L1Item Loaded(Fetched fetched, Source source, CacheRequest request) => fetched.Storable
-        ? Loaded(fetched.Entry!, source)
-        : new L1Item(fetched.Entry!, Source.Uncacheable, Interlocked.Increment(ref _loads), request);
+    private L1Item Loaded(Fetched fetched, Source source) =>
+        Loaded(fetched.Entry!, fetched.Storable ? source : Source.Uncacheable);
 
     /// <summary>
     /// What L1 holds: the entry, where it came from, and when it was loaded (a sequence number, so a caller
-    /// can tell it waited for this load). <see cref="Owner"/> is the request that fetched an uncacheable answer.
+    /// can tell it waited for this load).
     /// </summary>
     [ImmutableObject(true)]
-    private sealed record L1Item(CacheEntry Entry, Source Source, long Sequence, CacheRequest? Owner);
+    private sealed record L1Item(CacheEntry Entry, Source Source, long Sequence);
 
     private readonly record struct Fetched(CacheEntry? Entry, bool Storable, OriginUnavailableException? FailureOrNull)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
 
@@ -6,7 +7,7 @@ namespace Ranking.Gateway.Hosting;
 
 public static class GatewayApplicationExtensions
 {
-    /// <summary>Maps the ranking endpoint, health checks and the Prometheus scrape endpoint.</summary>
+    /// <summary>Maps the ranking endpoint, the proxy routes (cached where a route names a policy), health and metrics.</summary>
     public static WebApplication MapRankingGateway(this WebApplication app)
     {
         // Connect to Redis once, now, rather than lazily on the first request under load.
@@ -15,6 +16,13 @@ public static class GatewayApplicationExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRanking();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<CachedProxyMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         app.MapPrometheusScrapingEndpoint("/metrics");

@@ -4,6 +4,7 @@ using Npgsql;
 using OpenTelemetry.Metrics;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
 
@@ -11,7 +12,10 @@ namespace Ranking.Gateway.Hosting;
 
 public static class GatewayServiceCollectionExtensions
 {
-    /// <summary>Registers the SWR cache, its Redis and PostgreSQL clients, the ranking origin, health and metrics.</summary>
+    /// <summary>
+    /// Registers the SWR cache, its Redis and PostgreSQL clients, the ranking origin, the YARP proxy
+    /// (routes from the <c>ReverseProxy</c> section), health and metrics.
+    /// </summary>
     public static IServiceCollection AddRankingGateway(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -34,8 +38,16 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<SwrCache>();
         services.AddHostedService<EntryChangeSubscriber>();
 
-        services.TryAddSingleton<IRankingOrigin, PostgresRankingOrigin>();
+        services.TryAddSingleton<IRankingOrigin>(sp =>
+            sp.GetRequiredService<IOptions<RankingOptions>>().Value.Origin == RankingOriginKind.Upstream
+                ? ActivatorUtilities.CreateInstance<UpstreamRankingOrigin>(sp)
+                : ActivatorUtilities.CreateInstance<PostgresRankingOrigin>(sp));
         services.TryAddSingleton<RankingReader>();
+
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddConfigFilter<CachePolicyConfigFilter>();
+        services.TryAddSingleton<UpstreamFetcher>();
 
         services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])

@@ -10,6 +10,13 @@ internal static class Problems
             context.Response.Headers.RetryAfter = ((long)Math.Ceiling(delay.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/problem+json";
+            return Task.CompletedTask;
+        }
+
         return Results.Problem(detail: detail, statusCode: status, title: title).ExecuteAsync(context);
     }
 }

@@ -12,7 +12,8 @@ internal static partial class RankingEndpoint
     public static IEndpointConventionBuilder MapRanking(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapMethods("/ranking/{group}", [HttpMethods.Get, HttpMethods.Head], HandleAsync);
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
+    // \z, not $: $ also matches before a trailing newline.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\z")]
     private static partial Regex GroupId();
 
     private static async Task HandleAsync(HttpContext context, string group, RankingReader reader, TimeProvider time)
@@ -60,7 +61,11 @@ internal static partial class RankingEndpoint
         return values.Count switch
         {
             0 => true,
-            1 => int.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= RankingReader.MaxLimit,
+            // Digits only: int.TryParse would also take trailing NULs.
+            1 => values[0] is { Length: > 0 and <= 3 } text
+                && !text.AsSpan().ContainsAnyExceptInRange('0', '9')
+                && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+                && limit is >= 1 and <= RankingReader.MaxLimit,
             _ => false,
         };
     }

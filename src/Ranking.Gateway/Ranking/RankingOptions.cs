@@ -3,6 +3,16 @@ using Microsoft.Extensions.Options;
 
 namespace Ranking.Gateway.Ranking;
 
+/// <summary>Where the built-in ranking endpoint reads rankings from when the cache cannot answer.</summary>
+public enum RankingOriginKind
+{
+    /// <summary>The Top-N query against PostgreSQL.</summary>
+    Postgres,
+
+    /// <summary>An existing ranking service: a cluster of the <c>ReverseProxy</c> section.</summary>
+    Upstream,
+}
+
 /// <summary>The built-in ranking endpoint, section <c>Ranking</c>.</summary>
 public sealed class RankingOptions
 {
@@ -21,6 +31,18 @@ public sealed class RankingOptions
     /// </summary>
     [Required]
     public string TopNSql { get; set; } = DefaultTopNSql;
+
+    /// <summary>Read from PostgreSQL (default) or from an existing ranking service.</summary>
+    public RankingOriginKind Origin { get; set; } = RankingOriginKind.Postgres;
+
+    /// <summary>With <c>Origin: Upstream</c>, the YARP cluster of the existing service.</summary>
+    public string? UpstreamCluster { get; set; }
+
+    /// <summary>
+    /// With <c>Origin: Upstream</c>, the path asked for: <c>{group}</c> and <c>{limit}</c> are filled in. The service
+    /// must answer the same JSON as this gateway, or 404 for an unknown group.
+    /// </summary>
+    public string UpstreamPath { get; set; } = "/ranking/{group}?limit={limit}";
 }
 
 [OptionsValidator]

@@ -3,8 +3,8 @@ using Ranking.Gateway.Caching;
 
 namespace Ranking.Gateway.Ranking;
 
-/// <summary>Checks that the Top-N SQL takes its parameters and that the policy it names exists.</summary>
-internal sealed class RankingOptionsQueryValidator(IOptions<GatewayOptions> gateway) : IValidateOptions<RankingOptions>
+/// <summary>Checks the Top-N SQL's parameters, the policy it names and, for an upstream origin, its cluster.</summary>
+internal sealed class RankingOptionsQueryValidator(IOptions<GatewayOptions> gateway, IConfiguration configuration) : IValidateOptions<RankingOptions>
 {
     public ValidateOptionsResult Validate(string? name, RankingOptions options)
     {
@@ -20,6 +20,23 @@ internal sealed class RankingOptionsQueryValidator(IOptions<GatewayOptions> gate
         if (!gateway.Value.Policies.ContainsKey(options.Policy))
         {
             errors.Add($"Ranking:Policy names '{options.Policy}', which is not defined under Gateway:Policies.");
+        }
+
+        if (options.Origin == RankingOriginKind.Upstream)
+        {
+            if (string.IsNullOrWhiteSpace(options.UpstreamCluster))
+            {
+                errors.Add("Ranking:UpstreamCluster is required when Ranking:Origin is Upstream.");
+            }
+            else if (!configuration.GetSection($"ReverseProxy:Clusters:{options.UpstreamCluster}").Exists())
+            {
+                errors.Add($"Ranking:UpstreamCluster names '{options.UpstreamCluster}', which is not a cluster under ReverseProxy:Clusters.");
+            }
+
+            if (!options.UpstreamPath.StartsWith('/') || !options.UpstreamPath.Contains("{group}", StringComparison.Ordinal))
+            {
+                errors.Add("Ranking:UpstreamPath must start with '/' and contain {group}.");
+            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -60,8 +60,10 @@ public sealed class GatewayHost(
         builder.ConfigureServices(services =>
         {
             services.AddSingleton<TimeProvider>(time);
-            services.AddSingleton<PostgresRankingOrigin>();
-            services.AddSingleton<IRankingOrigin>(sp => new OriginFaults.Origin(sp.GetRequiredService<PostgresRankingOrigin>(), Faults));
+            // Wrap whichever origin the configuration chose, so faults can be injected into it.
+            var configured = services.Last(d => d.ServiceType == typeof(IRankingOrigin));
+            services.Remove(configured);
+            services.AddSingleton<IRankingOrigin>(sp => new OriginFaults.Origin((IRankingOrigin)configured.ImplementationFactory!(sp), Faults));
         });
     }
 }

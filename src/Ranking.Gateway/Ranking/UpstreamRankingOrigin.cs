@@ -1,0 +1,27 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Proxy;
+
+namespace Ranking.Gateway.Ranking;
+
+/// <summary>Reads a group's Top-N from an existing ranking service (a YARP cluster) instead of PostgreSQL.</summary>
+internal sealed class UpstreamRankingOrigin(UpstreamFetcher upstream, IOptions<RankingOptions> options, IOptions<GatewayOptions> gateway) : IRankingOrigin
+{
+    public async Task<RankingDocument?> GetTopAsync(string group, int limit, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var path = settings.UpstreamPath
+            .Replace("{group}", Uri.EscapeDataString(group), StringComparison.Ordinal)
+            .Replace("{limit}", limit.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var response = await upstream.FetchAsync(settings.UpstreamCluster!, path, [], gateway.Value.Policies[settings.Policy], cancellationToken);
+        return response.StatusCode switch
+        {
+            200 => JsonSerializer.Deserialize(response.Body, RankingJsonContext.Default.RankingDocument)
+                ?? throw new HttpRequestException("The ranking service answered an empty document."),
+            404 => null,
+            _ => throw new HttpRequestException($"The ranking service answered {response.StatusCode}."),
+        };
+    }
+}

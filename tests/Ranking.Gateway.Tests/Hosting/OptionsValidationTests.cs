@@ -1,0 +1,86 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Ranking.Gateway.Tests.Infrastructure;
+
+namespace Ranking.Gateway.Tests.Hosting;
+
+public sealed class OptionsValidationTests(TestDatabase database) : IClassFixture<TestDatabase>
+{
+    private const string Policy = "Gateway:Policies:ranking";
+
+    private readonly string _prefix = RealServices.NewKeyPrefix();
+
+    [Theory]
+    [InlineData(Policy + ":LockExpiry", "00:00:05", Policy + ":LockExpiry (00:00:05) must be longer than " + Policy + ":OriginTimeout")]
+    [InlineData(Policy + ":LockExpiry", "00:00:10", Policy + ":LockExpiry (00:00:10) must be longer than " + Policy + ":OriginTimeout")]
+    [InlineData(Policy + ":OriginTimeout", "00:00:00", Policy + ":OriginTimeout must be positive")]
+    [InlineData(Policy + ":Fresh", "00:00:00", Policy + ":Fresh must be positive")]
+    [InlineData(Policy + ":StaleIfError", "00:05:00", Policy + ":StaleIfError (00:05:00) must be at least " + Policy + ":Stale")]
+    [InlineData(Policy + ":L1", "00:01:00", Policy + ":L1 (00:01:00) must be shorter than " + Policy + ":Fresh")]
+    [InlineData(Policy + ":Stale", "-00:00:01", Policy + ":Stale must not be negative")]
+    [InlineData(Policy + ":RetryAfter", "00:00:00", Policy + ":RetryAfter must be positive")]
+    [InlineData(Policy + ":CacheableStatuses:0", "503", Policy + ":CacheableStatuses")]
+    [InlineData(Policy + ":NegativeStatuses:0", "503", Policy + ":NegativeStatuses")]
+    [InlineData(Policy + ":NegativeStatuses:0", "99", Policy + ":NegativeStatuses")]
+    [InlineData("Gateway:KeyPrefix", "", "Gateway:KeyPrefix must not be empty")]
+    [InlineData("Gateway:KeyPrefix", "   ", "Gateway:KeyPrefix must not be empty")]
+    [InlineData("Gateway:RedisTimeout", "00:00:00", "Gateway:RedisTimeout must be positive")]
+    [InlineData("Ranking:TopNSql", "SELECT user_id, score FROM ranking_scores WHERE group_id = @group ORDER BY score DESC, user_id", "Ranking:TopNSql must use the parameter @limit")]
+    [InlineData("Ranking:TopNSql", "SELECT user_id, score FROM ranking_scores ORDER BY score DESC, user_id LIMIT @limit", "Ranking:TopNSql must use the parameter @group")]
+    [InlineData("Ranking:Policy", "no-such-policy", "Ranking:Policy names 'no-such-policy', which is not defined under Gateway:Policies")]
+    public async Task Bad_settings_stop_the_host_from_starting_with_a_message_naming_the_key(string key, string value, string expected)
+    {
+        await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), new Dictionary<string, string?> { [key] = value });
+
+        var thrown = Record.Exception(() => host.CreateClient());
+
+        var failure = OptionsFailure(thrown);
+        Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_lock_expiry_just_longer_than_the_origin_timeout_starts()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            [Policy + ":OriginTimeout"] = "00:00:10",
+            [Policy + ":LockExpiry"] = "00:00:10.001",
+            [Policy + ":L1"] = "00:00:59",
+        };
+        await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), settings);
+        using var client = host.CreateClient();
+
+        var live = await client.GetAnswerAsync("/health/live");
+
+        Assert.Equal(HttpStatusCode.OK, live.Status);
+    }
+
+    /// <summary>Finds the OptionsValidationException, however the host start-up wrapped it.</summary>
+    private static OptionsValidationException OptionsFailure(Exception? thrown)
+    {
+        Assert.NotNull(thrown);
+        var pending = new Queue<Exception>([thrown]);
+        while (pending.TryDequeue(out var ex))
+        {
+            if (ex is OptionsValidationException options)
+            {
+                return options;
+            }
+
+            if (ex is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    pending.Enqueue(inner);
+                }
+            }
+            else if (ex.InnerException is { } inner)
+            {
+                pending.Enqueue(inner);
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException($"Expected an OptionsValidationException, got: {thrown}");
+    }
+}

@@ -1,0 +1,237 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using Ranking.Gateway.Tests.Infrastructure;
+
+namespace Ranking.Gateway.Tests.Ranking;
+
+public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly string _prefix = RealServices.NewKeyPrefix();
+    private GatewayHost _host = null!;
+    private HttpClient _client = null!;
+    private RedisProbe _redis = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = new GatewayHost(database, _prefix, _time, GatewayHost.Policy());
+        _client = _host.CreateClient();
+        _redis = await RedisProbe.ConnectAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Entries_are_ordered_by_score_descending()
+    {
+        await database.SeedAsync("order", [("low", 5), ("top", 900), ("mid", 40), ("second", 300), ("neg", -7)]);
+
+        var answer = await _client.GetAnswerAsync("/ranking/order");
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal(["top", "second", "mid", "low", "neg"], answer.UserIds);
+        Assert.Equal([900L, 300, 40, 5, -7], Scores(answer));
+    }
+
+    [Fact]
+    public async Task Ties_are_broken_by_user_id_in_byte_order()
+    {
+        // The cluster uses C collation: 'U3' < 'u1' < 'u10' < 'u2'.
+        await database.SeedAsync("ties", [("u2", 50), ("a", 10), ("u10", 50), ("b", 70), ("u1", 50), ("U3", 50)]);
+
+        var answer = await _client.GetAnswerAsync("/ranking/ties");
+
+        Assert.Equal(["b", "U3", "u1", "u10", "u2", "a"], answer.UserIds);
+        Assert.Equal([70L, 50, 50, 50, 50, 10], Scores(answer));
+        Assert.Equal([1, 2, 3, 4, 5, 6], Ranks(answer));
+    }
+
+    [Fact]
+    public async Task Default_limit_is_100_with_ranks_1_to_100()
+    {
+        await database.SeedAsync("big", 150);
+
+        var answer = await _client.GetAnswerAsync("/ranking/big");
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal(Enumerable.Range(1, 100), Ranks(answer));
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => $"u{i}"), answer.UserIds);
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (long)(150 - i)), Scores(answer));
+    }
+
+    [Fact]
+    public async Task A_smaller_limit_returns_the_head_of_the_full_list()
+    {
+        await database.SeedAsync("head", 150);
+
+        var full = await _client.GetAnswerAsync("/ranking/head?limit=100");
+        var three = await _client.GetAnswerAsync("/ranking/head?limit=3");
+
+        Assert.Equal(HttpStatusCode.OK, three.Status);
+        Assert.Equal(["u1", "u2", "u3"], three.UserIds);
+        Assert.Equal([1, 2, 3], Ranks(three));
+        var root = full.Json;
+        var expected = "{\"group\":" + root.GetProperty("group").GetRawText()
+            + ",\"generatedAt\":" + root.GetProperty("generatedAt").GetRawText()
+            + ",\"entries\":[" + string.Join(",", root.GetProperty("entries").EnumerateArray().Take(3).Select(e => e.GetRawText())) + "]}";
+        Assert.Equal(expected, three.Body);
+    }
+
+    [Fact]
+    public async Task No_limit_and_limit_100_give_the_same_answer()
+    {
+        await database.SeedAsync("same", 120);
+
+        var none = await _client.GetAnswerAsync("/ranking/same");
+        var hundred = await _client.GetAnswerAsync("/ranking/same?limit=100");
+
+        Assert.Equal(none.Body, hundred.Body);
+        Assert.Equal(none.Header("ETag"), hundred.Header("ETag"));
+        Assert.Equal(100, Ranks(none).Length);
+    }
+
+    [Fact]
+    public async Task A_group_smaller_than_the_limit_returns_all_its_users()
+    {
+        await database.SeedAsync("small", 7);
+
+        var byDefault = await _client.GetAnswerAsync("/ranking/small");
+        var limited = await _client.GetAnswerAsync("/ranking/small?limit=10");
+
+        Assert.Equal(["u1", "u2", "u3", "u4", "u5", "u6", "u7"], byDefault.UserIds);
+        Assert.Equal(["u1", "u2", "u3", "u4", "u5", "u6", "u7"], limited.UserIds);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], Ranks(limited));
+    }
+
+    [Fact]
+    public async Task Json_shape_is_exactly_group_generatedAt_and_entries_in_camelCase()
+    {
+        await database.SeedAsync("shape", [("alice", 20), ("bob", 10)]);
+
+        var answer = await _client.GetAnswerAsync("/ranking/shape");
+
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        Assert.Equal("application/json", answer.Message.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("utf-8", answer.Message.Content.Headers.ContentType?.CharSet);
+        Assert.Equal(["group", "generatedAt", "entries"], answer.Json.EnumerateObject().Select(p => p.Name));
+        Assert.All(answer.Json.GetProperty("entries").EnumerateArray(), e => Assert.Equal(["rank", "userId", "score"], e.EnumerateObject().Select(p => p.Name)));
+        var generatedAt = JsonSerializer.Serialize(_time.GetUtcNow());
+        Assert.Equal(
+            "{\"group\":\"shape\",\"generatedAt\":" + generatedAt + ",\"entries\":[{\"rank\":1,\"userId\":\"alice\",\"score\":20},{\"rank\":2,\"userId\":\"bob\",\"score\":10}]}",
+            answer.Body);
+    }
+
+    [Fact]
+    public async Task Unknown_group_is_a_404_problem()
+    {
+        var answer = await _client.GetAnswerAsync("/ranking/nobody-here");
+
+        ProblemAssert.IsProblem(answer, HttpStatusCode.NotFound, "Unknown group");
+    }
+
+    [Fact]
+    public async Task Head_returns_the_headers_of_get_without_a_body()
+    {
+        await database.SeedAsync("head-method", 12);
+        var get = await _client.GetAnswerAsync("/ranking/head-method?limit=5");
+
+        using var request = new HttpRequestMessage(HttpMethod.Head, "/ranking/head-method?limit=5");
+        var head = await _client.SendAnswerAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, head.Status);
+        Assert.Equal("", head.Body);
+        Assert.Equal(get.Header("ETag"), head.Header("ETag"));
+        Assert.Equal("application/json; charset=utf-8", head.Header("Content-Type"));
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(get.Body), head.Message.Content.Headers.ContentLength);
+        Assert.Equal("FRESH", head.CacheStatus);
+    }
+
+    [Fact]
+    public async Task If_none_match_with_the_current_etag_answers_304_without_a_body()
+    {
+        await database.SeedAsync("etag", 4);
+        var first = await _client.GetAnswerAsync("/ranking/etag");
+        var etag = first.Header("ETag")!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/ranking/etag");
+        request.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse(etag));
+        var notModified = await _client.SendAnswerAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, notModified.Status);
+        Assert.Equal("", notModified.Body);
+        Assert.Equal(etag, notModified.Header("ETag"));
+    }
+
+    [Fact]
+    public async Task If_none_match_with_a_sliced_etag_answers_304_only_for_that_limit()
+    {
+        await database.SeedAsync("etag-slice", 10);
+        var three = await _client.GetAnswerAsync("/ranking/etag-slice?limit=3");
+        var etag = three.Header("ETag")!;
+
+        using var same = new HttpRequestMessage(HttpMethod.Get, "/ranking/etag-slice?limit=3");
+        same.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse(etag));
+        using var other = new HttpRequestMessage(HttpMethod.Get, "/ranking/etag-slice?limit=4");
+        other.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse(etag));
+        using var full = new HttpRequestMessage(HttpMethod.Get, "/ranking/etag-slice");
+        full.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse(etag));
+
+        Assert.Equal(HttpStatusCode.NotModified, (await _client.SendAnswerAsync(same)).Status);
+        var otherAnswer = await _client.SendAnswerAsync(other);
+        Assert.Equal(HttpStatusCode.OK, otherAnswer.Status);
+        Assert.Equal(["u1", "u2", "u3", "u4"], otherAnswer.UserIds);
+        var fullAnswer = await _client.SendAnswerAsync(full);
+        Assert.Equal(HttpStatusCode.OK, fullAnswer.Status);
+        Assert.Equal(10, fullAnswer.UserIds.Length);
+    }
+
+    [Fact]
+    public async Task Different_limits_have_different_etags()
+    {
+        await database.SeedAsync("etags", 20);
+
+        string?[] etags =
+        [
+            (await _client.GetAnswerAsync("/ranking/etags")).Header("ETag"),
+            (await _client.GetAnswerAsync("/ranking/etags?limit=1")).Header("ETag"),
+            (await _client.GetAnswerAsync("/ranking/etags?limit=3")).Header("ETag"),
+            (await _client.GetAnswerAsync("/ranking/etags?limit=10")).Header("ETag"),
+            (await _client.GetAnswerAsync("/ranking/etags?limit=99")).Header("ETag"),
+        ];
+
+        Assert.All(etags, e => Assert.Matches("^\"[0-9a-f-]+\"$", e));
+        Assert.Equal(etags.Length, etags.Distinct().Count());
+        Assert.Equal(etags[0]!.TrimEnd('"') + "-3\"", etags[2]);
+    }
+
+    [Fact]
+    public async Task Slicing_with_several_limits_stores_one_entry_and_queries_the_origin_once()
+    {
+        await database.SeedAsync("slices", 150);
+        var queries = await database.OriginQueriesAsync();
+
+        foreach (var path in new[] { "/ranking/slices?limit=3", "/ranking/slices", "/ranking/slices?limit=50", "/ranking/slices?limit=1", "/ranking/slices?limit=100", "/ranking/slices?limit=3" })
+        {
+            var answer = await _client.GetAnswerAsync(path);
+            Assert.Equal(HttpStatusCode.OK, answer.Status);
+        }
+
+        Assert.Equal(queries + 1, await database.OriginQueriesAsync());
+        // The refresh lock is released as the miss completes; only the entry remains.
+        var keys = await Eventually.Until(() => _redis.KeysAsync(_prefix), k => k.Length <= 1, "only the entry key under the prefix");
+        Assert.Equal([_prefix + "{ranking:slices}:entry"], keys);
+    }
+
+    private static int[] Ranks(Answer answer) =>
+        answer.Json.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("rank").GetInt32()).ToArray();
+
+    private static long[] Scores(Answer answer) =>
+        answer.Json.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("score").GetInt64()).ToArray();
+}
