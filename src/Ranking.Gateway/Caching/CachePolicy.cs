@@ -39,11 +39,18 @@ public sealed record CachePolicy
     /// <summary>Sent as <c>Retry-After</c> when the origin fails and nothing cached can answer.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Origin status codes that are cached for the full lifetime.</summary>
-    public int[] CacheableStatuses { get; init; } = [200];
+    // Configuration binding appends to an array's initial items, so list defaults apply only when none are given.
+    private static readonly int[] DefaultCacheable = [200];
+    private static readonly int[] DefaultNegative = [404];
 
-    /// <summary>Origin status codes cached for <see cref="Negative"/> only.</summary>
-    public int[] NegativeStatuses { get; init; } = [404];
+    /// <summary>Origin status codes that are cached for the full lifetime; none listed means 200.</summary>
+    public int[] CacheableStatuses { get; init; } = [];
+
+    /// <summary>
+    /// Origin status codes cached for <see cref="Negative"/> only; none listed means 404. A <see cref="Negative"/>
+    /// of zero turns negative caching off.
+    /// </summary>
+    public int[] NegativeStatuses { get; init; } = [];
 
     /// <summary>
     /// Proxied routes: the query parameters that are part of the cache key and forwarded to the upstream.
@@ -65,4 +72,9 @@ public sealed record CachePolicy
 
     /// <summary>Proxied routes: larger upstream answers are passed through, not stored.</summary>
     public int MaxBodyBytes { get; init; } = 1024 * 1024;
+
+    internal bool IsCacheable(int status) => (CacheableStatuses is [] ? DefaultCacheable : CacheableStatuses).Contains(status);
+
+    internal bool IsNegative(int status) =>
+        Negative > TimeSpan.Zero && (NegativeStatuses is [] ? DefaultNegative : NegativeStatuses).Contains(status);
 }

@@ -56,11 +56,6 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 errors.Add($"{key}:L1 ({p.L1}) must be shorter than {key}:Fresh ({p.Fresh}).");
             }
 
-            if (p.CacheableStatuses.Length == 0)
-            {
-                errors.Add($"{key}:CacheableStatuses must list at least one status.");
-            }
-
             Statuses(p.CacheableStatuses, $"{key}:CacheableStatuses");
             Statuses(p.NegativeStatuses, $"{key}:NegativeStatuses");
         }

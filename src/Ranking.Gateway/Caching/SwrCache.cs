@@ -274,8 +274,8 @@ internal sealed partial class SwrCache
     // orders entries by it.
     private static Fetched NewEntry(CachePolicy policy, OriginResponse response, DateTimeOffset startedAt)
     {
-        var negative = policy.NegativeStatuses.Contains(response.StatusCode);
-        var storable = response.Storable && (negative || policy.CacheableStatuses.Contains(response.StatusCode));
+        var negative = policy.IsNegative(response.StatusCode);
+        var storable = response.Storable && (negative || policy.IsCacheable(response.StatusCode));
         var fresh = negative ? policy.Negative : policy.Fresh + Jitter(policy.FreshJitter);
         var freshUntil = startedAt + fresh;
         var staleUntil = negative ? freshUntil : freshUntil + policy.Stale;

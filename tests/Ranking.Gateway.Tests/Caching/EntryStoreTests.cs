@@ -98,6 +98,26 @@ public sealed class EntryStoreTests(TestDatabase database) : IClassFixture<TestD
         Assert.Equal("FRESH", (await _b.CreateClient().GetAnswerAsync("/ranking/corrupt")).CacheStatus);
     }
 
+    [Fact]
+    public async Task An_entry_rewritten_by_one_instance_is_dropped_from_the_other_instances_L1()
+    {
+        var longL1 = new Dictionary<string, string?>(GatewayHost.Policy(fresh: TimeSpan.FromHours(1))) { ["Gateway:Policies:ranking:L1"] = "00:30:00" };
+        await using var a = new GatewayHost(database, _prefix, _time, longL1);
+        await using var b = new GatewayHost(database, _prefix, _time, longL1);
+        await database.SeedAsync("shared", 2);
+        var first = await a.CreateClient().GetAnswerAsync("/ranking/shared");
+        var clientB = b.CreateClient();
+        Assert.Equal(first.Body, (await clientB.GetAnswerAsync("/ranking/shared")).Body);
+
+        // Instance A writes a newer entry; B holds the old one in L1 for 30 minutes unless told.
+        var store = a.Services.GetRequiredService<RedisEntryStore>();
+        var newer = Entry("{\"group\":\"shared\",\"entries\":[]}", _time.GetUtcNow() + TimeSpan.FromMilliseconds(1));
+        Assert.True(await store.SetAsync("ranking:shared", newer, TimeSpan.FromMinutes(5)));
+
+        var seen = await Eventually.Until(() => clientB.GetAnswerAsync("/ranking/shared"), x => x.Body != first.Body, "B to drop its L1 copy");
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(newer.Body), seen.Body);
+    }
+
     private static CacheEntry Entry(string body, DateTimeOffset generatedAt) => new(
         200, "text/plain", System.Text.Encoding.UTF8.GetBytes(body), "\"e\"", [], generatedAt,
         generatedAt + TimeSpan.FromMinutes(1), generatedAt + TimeSpan.FromMinutes(2), generatedAt + TimeSpan.FromMinutes(3));
