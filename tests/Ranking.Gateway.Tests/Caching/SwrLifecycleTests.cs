@@ -1,51 +1,37 @@
 using System.Net;
-using Microsoft.Extensions.Time.Testing;
 using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Caching;
 
-public sealed class SwrLifecycleTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class SwrLifecycleTests(TestDatabase database) : OneGatewayTest(database)
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private GatewayHost _host = null!;
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _host = new GatewayHost(database, RealServices.NewKeyPrefix(), _time, GatewayHost.Policy(fresh: TimeSpan.FromSeconds(60)));
-        _client = _host.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _host.DisposeAsync();
-
     [Fact]
     public async Task Miss_then_fresh_then_stale_with_one_revalidation_then_fresh_with_new_data()
     {
-        await database.SeedAsync("life", 5);
-        var queries = await database.OriginQueriesAsync();
+        await Database.SeedAsync("life", 5);
+        var queries = await Database.OriginQueriesAsync();
 
-        var miss = await _client.GetAnswerAsync("/ranking/life");
+        var miss = await Client.GetAnswerAsync("/ranking/life");
         Assert.Equal((HttpStatusCode.OK, "MISS"), (miss.Status, miss.CacheStatus));
         Assert.Equal(["u1", "u2", "u3", "u4", "u5"], miss.UserIds);
 
-        _time.Advance(TimeSpan.FromSeconds(30));
-        var fresh = await _client.GetAnswerAsync("/ranking/life");
+        Time.Advance(TimeSpan.FromSeconds(30));
+        var fresh = await Client.GetAnswerAsync("/ranking/life");
         Assert.Equal("FRESH", fresh.CacheStatus);
         Assert.Equal(miss.Body, fresh.Body);
         Assert.Equal("30", fresh.Header("Age"));
-        Assert.Equal(queries + 1, await database.OriginQueriesAsync());
+        Assert.Equal(queries + 1, await Database.OriginQueriesAsync());
 
         // New data arrives; the cache keeps serving the old Top-N until it is stale.
-        await database.ExecuteAsync("UPDATE ranking_scores SET score = score + 1000 WHERE group_id = 'life' AND user_id = 'u5'");
-        _time.Advance(TimeSpan.FromSeconds(31));
-        var stale = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => _client.GetAnswerAsync("/ranking/life")));
+        await Database.ExecuteAsync("UPDATE ranking_scores SET score = score + 1000 WHERE group_id = 'life' AND user_id = 'u5'");
+        Time.Advance(TimeSpan.FromSeconds(31));
+        var stale = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Client.GetAnswerAsync("/ranking/life")));
         Assert.All(stale, a => Assert.Equal((HttpStatusCode.OK, miss.Body), (a.Status, a.Body)));
         Assert.Contains(stale, a => a.CacheStatus == "STALE");
         Assert.Contains("ttl=-1", stale[0].Header("Cache-Status"));
 
-        var refreshed = await Eventually.Until(() => _client.GetAnswerAsync("/ranking/life"), a => a.CacheStatus == "FRESH", "a FRESH answer after revalidation");
+        var refreshed = await Eventually.Until(() => Client.GetAnswerAsync("/ranking/life"), a => a.CacheStatus == "FRESH", "a FRESH answer after revalidation");
         Assert.Equal(["u5", "u1", "u2", "u3", "u4"], refreshed.UserIds);
-        Assert.Equal(queries + 2, await database.OriginQueriesAsync());
+        Assert.Equal(queries + 2, await Database.OriginQueriesAsync());
     }
 }

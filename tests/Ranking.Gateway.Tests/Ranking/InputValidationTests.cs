@@ -1,32 +1,11 @@
 using System.Net;
-using Microsoft.Extensions.Time.Testing;
 using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Ranking;
 
-public sealed class InputValidationTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class InputValidationTests(TestDatabase database) : OneGatewayTest(database)
 {
     private const string LongestId = "a123456789b123456789c123456789d123456789e123456789f123456789wxyz";
-
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly string _prefix = RealServices.NewKeyPrefix();
-    private GatewayHost _host = null!;
-    private HttpClient _client = null!;
-    private RedisProbe _redis = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = new GatewayHost(database, _prefix, _time, GatewayHost.Policy());
-        _client = _host.CreateClient();
-        _redis = await RedisProbe.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-        await _redis.DisposeAsync();
-    }
 
     [Theory]
     [InlineData(LongestId + "x")] // 65 characters
@@ -42,14 +21,14 @@ public sealed class InputValidationTests(TestDatabase database) : IClassFixture<
     [InlineData("abc%0A")] // a trailing newline
     public async Task Bad_group_ids_are_rejected_with_400_and_change_nothing(string group)
     {
-        await database.SeedAsync("abc", 3);
-        var queries = await database.OriginQueriesAsync();
+        await Database.SeedAsync("abc", 3);
+        var queries = await Database.OriginQueriesAsync();
 
-        var answer = await _client.GetAnswerAsync($"/ranking/{group}");
+        var answer = await Client.GetAnswerAsync($"/ranking/{group}");
 
         ProblemAssert.IsProblem(answer, HttpStatusCode.BadRequest, "Invalid group id");
-        Assert.Equal(queries, await database.OriginQueriesAsync());
-        Assert.Empty(await _redis.KeysAsync(_prefix));
+        Assert.Equal(queries, await Database.OriginQueriesAsync());
+        Assert.Empty(await Redis.KeysAsync(Prefix));
     }
 
     [Theory]
@@ -70,14 +49,14 @@ public sealed class InputValidationTests(TestDatabase database) : IClassFixture<
     [InlineData("limit=5%00")] // a trailing NUL, which int.TryParse ignores
     public async Task Bad_limits_are_rejected_with_400_and_change_nothing(string query)
     {
-        await database.SeedAsync("valid", 3);
-        var queries = await database.OriginQueriesAsync();
+        await Database.SeedAsync("valid", 3);
+        var queries = await Database.OriginQueriesAsync();
 
-        var answer = await _client.GetAnswerAsync($"/ranking/valid?{query}");
+        var answer = await Client.GetAnswerAsync($"/ranking/valid?{query}");
 
         ProblemAssert.IsProblem(answer, HttpStatusCode.BadRequest, "Invalid limit");
-        Assert.Equal(queries, await database.OriginQueriesAsync());
-        Assert.Empty(await _redis.KeysAsync(_prefix));
+        Assert.Equal(queries, await Database.OriginQueriesAsync());
+        Assert.Empty(await Redis.KeysAsync(Prefix));
     }
 
     [Theory]
@@ -91,14 +70,14 @@ public sealed class InputValidationTests(TestDatabase database) : IClassFixture<
     public async Task Valid_group_ids_are_served(string group)
     {
         Assert.Matches("^.{1,64}$", group);
-        await database.SeedAsync(group, 3);
+        await Database.SeedAsync(group, 3);
 
-        var answer = await _client.GetAnswerAsync($"/ranking/{group}");
+        var answer = await Client.GetAnswerAsync($"/ranking/{group}");
 
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         Assert.Equal(group, answer.Json.GetProperty("group").GetString());
         Assert.Equal(["u1", "u2", "u3"], answer.UserIds);
-        Assert.Equal([_prefix + "{ranking:" + group + "}:entry"], await _redis.KeysAsync(_prefix));
+        Assert.Equal([Prefix + "{ranking:" + group + "}:entry"], await Redis.KeysAsync(Prefix));
     }
 
     [Theory]
@@ -108,9 +87,9 @@ public sealed class InputValidationTests(TestDatabase database) : IClassFixture<
     [InlineData("", 100)]
     public async Task Limits_from_1_to_100_are_served(string query, int expected)
     {
-        await database.SeedAsync("limits", 150);
+        await Database.SeedAsync("limits", 150);
 
-        var answer = await _client.GetAnswerAsync($"/ranking/limits?{query}");
+        var answer = await Client.GetAnswerAsync($"/ranking/limits?{query}");
 
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         Assert.Equal(Enumerable.Range(1, expected).Select(i => $"u{i}"), answer.UserIds);

@@ -1,39 +1,18 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Microsoft.Extensions.Time.Testing;
 using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Ranking;
 
-public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class RankingEndpointTests(TestDatabase database) : OneGatewayTest(database)
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly string _prefix = RealServices.NewKeyPrefix();
-    private GatewayHost _host = null!;
-    private HttpClient _client = null!;
-    private RedisProbe _redis = null!;
-
-    public async Task InitializeAsync()
-    {
-        _host = new GatewayHost(database, _prefix, _time, GatewayHost.Policy());
-        _client = _host.CreateClient();
-        _redis = await RedisProbe.ConnectAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-        await _redis.DisposeAsync();
-    }
-
     [Fact]
     public async Task Entries_are_ordered_by_score_descending()
     {
-        await database.SeedAsync("order", [("low", 5), ("top", 900), ("mid", 40), ("second", 300), ("neg", -7)]);
+        await Database.SeedAsync("order", [("low", 5), ("top", 900), ("mid", 40), ("second", 300), ("neg", -7)]);
 
-        var answer = await _client.GetAnswerAsync("/ranking/order");
+        var answer = await Client.GetAnswerAsync("/ranking/order");
 
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         Assert.Equal(["top", "second", "mid", "low", "neg"], answer.UserIds);
@@ -44,9 +23,9 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     public async Task Ties_are_broken_by_user_id_in_byte_order()
     {
         // The cluster uses C collation: 'U3' < 'u1' < 'u10' < 'u2'.
-        await database.SeedAsync("ties", [("u2", 50), ("a", 10), ("u10", 50), ("b", 70), ("u1", 50), ("U3", 50)]);
+        await Database.SeedAsync("ties", [("u2", 50), ("a", 10), ("u10", 50), ("b", 70), ("u1", 50), ("U3", 50)]);
 
-        var answer = await _client.GetAnswerAsync("/ranking/ties");
+        var answer = await Client.GetAnswerAsync("/ranking/ties");
 
         Assert.Equal(["b", "U3", "u1", "u10", "u2", "a"], answer.UserIds);
         Assert.Equal([70L, 50, 50, 50, 50, 10], Scores(answer));
@@ -56,9 +35,9 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task Default_limit_is_100_with_ranks_1_to_100()
     {
-        await database.SeedAsync("big", 150);
+        await Database.SeedAsync("big", 150);
 
-        var answer = await _client.GetAnswerAsync("/ranking/big");
+        var answer = await Client.GetAnswerAsync("/ranking/big");
 
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         Assert.Equal(Enumerable.Range(1, 100), Ranks(answer));
@@ -69,10 +48,10 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task A_smaller_limit_returns_the_head_of_the_full_list()
     {
-        await database.SeedAsync("head", 150);
+        await Database.SeedAsync("head", 150);
 
-        var full = await _client.GetAnswerAsync("/ranking/head?limit=100");
-        var three = await _client.GetAnswerAsync("/ranking/head?limit=3");
+        var full = await Client.GetAnswerAsync("/ranking/head?limit=100");
+        var three = await Client.GetAnswerAsync("/ranking/head?limit=3");
 
         Assert.Equal(HttpStatusCode.OK, three.Status);
         Assert.Equal(["u1", "u2", "u3"], three.UserIds);
@@ -87,10 +66,10 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task No_limit_and_limit_100_give_the_same_answer()
     {
-        await database.SeedAsync("same", 120);
+        await Database.SeedAsync("same", 120);
 
-        var none = await _client.GetAnswerAsync("/ranking/same");
-        var hundred = await _client.GetAnswerAsync("/ranking/same?limit=100");
+        var none = await Client.GetAnswerAsync("/ranking/same");
+        var hundred = await Client.GetAnswerAsync("/ranking/same?limit=100");
 
         Assert.Equal(none.Body, hundred.Body);
         Assert.Equal(none.Header("ETag"), hundred.Header("ETag"));
@@ -100,10 +79,10 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task A_group_smaller_than_the_limit_returns_all_its_users()
     {
-        await database.SeedAsync("small", 7);
+        await Database.SeedAsync("small", 7);
 
-        var byDefault = await _client.GetAnswerAsync("/ranking/small");
-        var limited = await _client.GetAnswerAsync("/ranking/small?limit=10");
+        var byDefault = await Client.GetAnswerAsync("/ranking/small");
+        var limited = await Client.GetAnswerAsync("/ranking/small?limit=10");
 
         Assert.Equal(["u1", "u2", "u3", "u4", "u5", "u6", "u7"], byDefault.UserIds);
         Assert.Equal(["u1", "u2", "u3", "u4", "u5", "u6", "u7"], limited.UserIds);
@@ -113,16 +92,16 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task Json_shape_is_exactly_group_generatedAt_and_entries_in_camelCase()
     {
-        await database.SeedAsync("shape", [("alice", 20), ("bob", 10)]);
+        await Database.SeedAsync("shape", [("alice", 20), ("bob", 10)]);
 
-        var answer = await _client.GetAnswerAsync("/ranking/shape");
+        var answer = await Client.GetAnswerAsync("/ranking/shape");
 
         Assert.Equal(HttpStatusCode.OK, answer.Status);
         Assert.Equal("application/json", answer.Message.Content.Headers.ContentType?.MediaType);
         Assert.Equal("utf-8", answer.Message.Content.Headers.ContentType?.CharSet);
         Assert.Equal(["group", "generatedAt", "entries"], answer.Json.EnumerateObject().Select(p => p.Name));
         Assert.All(answer.Json.GetProperty("entries").EnumerateArray(), e => Assert.Equal(["rank", "userId", "score"], e.EnumerateObject().Select(p => p.Name)));
-        var generatedAt = JsonSerializer.Serialize(_time.GetUtcNow());
+        var generatedAt = JsonSerializer.Serialize(Time.GetUtcNow());
         Assert.Equal(
             "{\"group\":\"shape\",\"generatedAt\":" + generatedAt + ",\"entries\":[{\"rank\":1,\"userId\":\"alice\",\"score\":20},{\"rank\":2,\"userId\":\"bob\",\"score\":10}]}",
             answer.Body);
@@ -131,7 +110,7 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task Unknown_group_is_a_404_problem()
     {
-        var answer = await _client.GetAnswerAsync("/ranking/nobody-here");
+        var answer = await Client.GetAnswerAsync("/ranking/nobody-here");
 
         ProblemAssert.IsProblem(answer, HttpStatusCode.NotFound, "Unknown group");
     }
@@ -139,11 +118,11 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task Head_returns_the_headers_of_get_without_a_body()
     {
-        await database.SeedAsync("head-method", 12);
-        var get = await _client.GetAnswerAsync("/ranking/head-method?limit=5");
+        await Database.SeedAsync("head-method", 12);
+        var get = await Client.GetAnswerAsync("/ranking/head-method?limit=5");
 
         using var request = new HttpRequestMessage(HttpMethod.Head, "/ranking/head-method?limit=5");
-        var head = await _client.SendAnswerAsync(request);
+        var head = await Client.SendAnswerAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, head.Status);
         Assert.Equal("", head.Body);
@@ -156,13 +135,13 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task If_none_match_with_the_current_etag_answers_304_without_a_body()
     {
-        await database.SeedAsync("etag", 4);
-        var first = await _client.GetAnswerAsync("/ranking/etag");
+        await Database.SeedAsync("etag", 4);
+        var first = await Client.GetAnswerAsync("/ranking/etag");
         var etag = first.Header("ETag")!;
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/ranking/etag");
         request.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse(etag));
-        var notModified = await _client.SendAnswerAsync(request);
+        var notModified = await Client.SendAnswerAsync(request);
 
         Assert.Equal(HttpStatusCode.NotModified, notModified.Status);
         Assert.Equal("", notModified.Body);
@@ -172,8 +151,8 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task If_none_match_with_a_sliced_etag_answers_304_only_for_that_limit()
     {
-        await database.SeedAsync("etag-slice", 10);
-        var three = await _client.GetAnswerAsync("/ranking/etag-slice?limit=3");
+        await Database.SeedAsync("etag-slice", 10);
+        var three = await Client.GetAnswerAsync("/ranking/etag-slice?limit=3");
         var etag = three.Header("ETag")!;
 
         using var same = new HttpRequestMessage(HttpMethod.Get, "/ranking/etag-slice?limit=3");
@@ -183,11 +162,11 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
         using var full = new HttpRequestMessage(HttpMethod.Get, "/ranking/etag-slice");
         full.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Parse(etag));
 
-        Assert.Equal(HttpStatusCode.NotModified, (await _client.SendAnswerAsync(same)).Status);
-        var otherAnswer = await _client.SendAnswerAsync(other);
+        Assert.Equal(HttpStatusCode.NotModified, (await Client.SendAnswerAsync(same)).Status);
+        var otherAnswer = await Client.SendAnswerAsync(other);
         Assert.Equal(HttpStatusCode.OK, otherAnswer.Status);
         Assert.Equal(["u1", "u2", "u3", "u4"], otherAnswer.UserIds);
-        var fullAnswer = await _client.SendAnswerAsync(full);
+        var fullAnswer = await Client.SendAnswerAsync(full);
         Assert.Equal(HttpStatusCode.OK, fullAnswer.Status);
         Assert.Equal(10, fullAnswer.UserIds.Length);
     }
@@ -195,15 +174,15 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task Different_limits_have_different_etags()
     {
-        await database.SeedAsync("etags", 20);
+        await Database.SeedAsync("etags", 20);
 
         string?[] etags =
         [
-            (await _client.GetAnswerAsync("/ranking/etags")).Header("ETag"),
-            (await _client.GetAnswerAsync("/ranking/etags?limit=1")).Header("ETag"),
-            (await _client.GetAnswerAsync("/ranking/etags?limit=3")).Header("ETag"),
-            (await _client.GetAnswerAsync("/ranking/etags?limit=10")).Header("ETag"),
-            (await _client.GetAnswerAsync("/ranking/etags?limit=99")).Header("ETag"),
+            (await Client.GetAnswerAsync("/ranking/etags")).Header("ETag"),
+            (await Client.GetAnswerAsync("/ranking/etags?limit=1")).Header("ETag"),
+            (await Client.GetAnswerAsync("/ranking/etags?limit=3")).Header("ETag"),
+            (await Client.GetAnswerAsync("/ranking/etags?limit=10")).Header("ETag"),
+            (await Client.GetAnswerAsync("/ranking/etags?limit=99")).Header("ETag"),
         ];
 
         Assert.All(etags, e => Assert.Matches("^\"[0-9a-f-]+\"$", e));
@@ -214,19 +193,19 @@ public sealed class RankingEndpointTests(TestDatabase database) : IClassFixture<
     [Fact]
     public async Task Slicing_with_several_limits_stores_one_entry_and_queries_the_origin_once()
     {
-        await database.SeedAsync("slices", 150);
-        var queries = await database.OriginQueriesAsync();
+        await Database.SeedAsync("slices", 150);
+        var queries = await Database.OriginQueriesAsync();
 
         foreach (var path in new[] { "/ranking/slices?limit=3", "/ranking/slices", "/ranking/slices?limit=50", "/ranking/slices?limit=1", "/ranking/slices?limit=100", "/ranking/slices?limit=3" })
         {
-            var answer = await _client.GetAnswerAsync(path);
+            var answer = await Client.GetAnswerAsync(path);
             Assert.Equal(HttpStatusCode.OK, answer.Status);
         }
 
-        Assert.Equal(queries + 1, await database.OriginQueriesAsync());
+        Assert.Equal(queries + 1, await Database.OriginQueriesAsync());
         // The refresh lock is released as the miss completes; only the entry remains.
-        var keys = await Eventually.Until(() => _redis.KeysAsync(_prefix), k => k.Length <= 1, "only the entry key under the prefix");
-        Assert.Equal([_prefix + "{ranking:slices}:entry"], keys);
+        var keys = await Eventually.Until(() => Redis.KeysAsync(Prefix), k => k.Length <= 1, "only the entry key under the prefix");
+        Assert.Equal([Prefix + "{ranking:slices}:entry"], keys);
     }
 
     private static int[] Ranks(Answer answer) =>
