@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Hybrid;
 using Ranking.Gateway.Caching.Redis;
@@ -27,6 +28,7 @@ internal sealed partial class SwrCache
     private readonly ILogger<SwrCache> _logger;
     private readonly CancellationToken _stopping;
     private readonly ConcurrentDictionary<string, byte> _revalidating = new();
+    private readonly ConditionalWeakTable<CachePolicy, HybridCacheEntryOptions> _l1Options = [];
     private long _loads;
 
     public SwrCache(HybridCache l1, RedisEntryStore store, RefreshLocks locks, CacheMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SwrCache> logger)
@@ -102,20 +104,14 @@ internal sealed partial class SwrCache
         }
     }
 
-    /// <summary>Drops a key from this instance's L1 and from Redis (so every instance reloads it).</summary>
-    public async Task InvalidateAsync(string key)
+    // How the in-process L1 keeps a policy's entries (HybridCache without a distributed tier of its own).
+    private HybridCacheEntryOptions L1Options(CachePolicy policy) => _l1Options.GetValue(policy, static p => new HybridCacheEntryOptions
     {
-        await _store.RemoveAsync(key);
-        await _l1.RemoveAsync(key);
-    }
-
-    private static HybridCacheEntryOptions L1Options(CachePolicy policy) => new()
-    {
-        Expiration = policy.L1,
-        LocalCacheExpiration = policy.L1,
+        Expiration = p.L1,
+        LocalCacheExpiration = p.L1,
         Flags = HybridCacheEntryFlags.DisableDistributedCache | HybridCacheEntryFlags.DisableCompression
-            | (policy.L1 > TimeSpan.Zero ? HybridCacheEntryFlags.None : HybridCacheEntryFlags.DisableLocalCache),
-    };
+            | (p.L1 > TimeSpan.Zero ? HybridCacheEntryFlags.None : HybridCacheEntryFlags.DisableLocalCache),
+    });
 
     // Runs once per key per instance at a time (HybridCache single-flight); the token is HybridCache's
     // shared one, which is not used so that one caller's disconnect cannot fail the others.

@@ -27,8 +27,6 @@ internal sealed class RankingReader
     public ValueTask<CacheLookup> ReadAsync(string group, CancellationToken cancellationToken) =>
         _cache.GetAsync(new CacheRequest(Key(group), _policyName, _policy, ct => FetchAsync(group, ct)), cancellationToken);
 
-    public Task InvalidateAsync(string group) => _cache.InvalidateAsync(Key(group));
-
     private static string Key(string group) => $"ranking:{group}";
 
     // Captures only the group id and the origin: it may run after the client has gone.

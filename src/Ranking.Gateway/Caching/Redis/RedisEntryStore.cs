@@ -123,23 +123,6 @@ internal sealed partial class RedisEntryStore
         }
     }
 
-    /// <summary>Drops an entry everywhere (admin invalidation and tests).</summary>
-    public async Task<bool> RemoveAsync(string key)
-    {
-        try
-        {
-            var db = _redis.GetDatabase();
-            await db.KeyDeleteAsync(EntryKey(key));
-            await db.PublishAsync(_channel, $"{_instanceId}\n{key}");
-            return true;
-        }
-        catch (Exception ex) when (IsRedisFailure(ex))
-        {
-            Fail(ex);
-            return false;
-        }
-    }
-
     /// <summary>
     /// Waits until Redis holds an entry generated after <paramref name="after"/> (any entry when null),
     /// woken by the change channel and polling with backoff in case a message is lost.
