@@ -44,4 +44,5 @@ if [ ! -f "$sln" ] && [ -f Ranking.Gateway.slnx ]; then sln=Ranking.Gateway.slnx
 export DOTNET_NOLOGO DOTNET_CLI_TELEMETRY_OPTOUT
 dotnet test "$sln" -c Release "$@"
 
-# load runner smoke run: added with loadtests/
+# A few seconds of the load runner (cold and stale stampedes, a short steady mix), so it cannot rot.
+dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- smoke

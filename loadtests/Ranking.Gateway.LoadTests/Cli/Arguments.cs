@@ -1,0 +1,272 @@
+using System.Globalization;
+
+namespace Ranking.Gateway.LoadTests.Cli;
+
+/// <summary>The parsed command line, with each scenario's defaults filled in.</summary>
+internal sealed record Arguments
+{
+    public const string StampedeCold = "stampede-cold";
+    public const string StampedeStale = "stampede-stale";
+    public const string Steady = "steady";
+    public const string RedisOutage = "redis-outage";
+    public const string Smoke = "smoke";
+
+    private static readonly string[] Scenarios = [StampedeCold, StampedeStale, Steady, RedisOutage, Smoke];
+
+    // Options each scenario accepts beyond the common ones, so a misplaced option is an error, not ignored.
+    private static readonly Dictionary<string, string[]> ScenarioOptions = new()
+    {
+        [StampedeCold] = ["--group", "--clients", "--groups", "--origin-delay", "--fresh"],
+        [StampedeStale] = ["--group", "--clients", "--groups", "--origin-delay", "--fresh"],
+        [Steady] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh"],
+        [RedisOutage] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh", "--outage-at", "--outage-for", "--private-redis"],
+        [Smoke] = [],
+    };
+
+    private static readonly string[] CommonOptions =
+        ["--url", "--instances", "--gateway", "--set", "--pg", "--redis", "--database", "--users", "--limit", "--baseline-duration", "--baseline-concurrency", "--seed", "--out"];
+
+    public required string Scenario { get; init; }
+
+    public IReadOnlyList<Uri> Urls { get; init; } = [];
+
+    public int Instances { get; init; } = 2;
+
+    public string? GatewayDll { get; init; }
+
+    public IReadOnlyList<string> Settings { get; init; } = [];
+
+    public required string Postgres { get; init; }
+
+    public required string Redis { get; init; }
+
+    public string Database { get; init; } = "ranking_loadtest";
+
+    public int Users { get; init; } = 1000;
+
+    public int Groups { get; init; }
+
+    public string? Group { get; init; }
+
+    public int Clients { get; init; } = 1000;
+
+    /// <summary>Open-loop rate; null with no <see cref="Concurrency"/> means "half the measured peak".</summary>
+    public double? Rate { get; init; }
+
+    public int? Concurrency { get; init; }
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(30);
+
+    public double Zipf { get; init; } = 1.1;
+
+    public int Limit { get; init; } = 100;
+
+    public TimeSpan OriginDelay { get; init; }
+
+    public TimeSpan? Fresh { get; init; }
+
+    public TimeSpan OutageAt { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan OutageFor { get; init; } = TimeSpan.FromSeconds(10);
+
+    public bool PrivateRedis { get; init; }
+
+    public TimeSpan BaselineDuration { get; init; } = TimeSpan.FromSeconds(5);
+
+    public int BaselineConcurrency { get; init; } = 32;
+
+    public int Seed { get; init; } = 1;
+
+    public string? OutDir { get; init; }
+
+    public bool StartsInstances => Urls.Count == 0;
+
+    /// <exception cref="UsageException">The command line is not valid.</exception>
+    public static Arguments Parse(IReadOnlyList<string> args, Func<string, string?> environment)
+    {
+        if (args.Count == 0)
+        {
+            throw new UsageException("no scenario given.");
+        }
+
+        var scenario = args[0];
+        if (!Scenarios.Contains(scenario))
+        {
+            throw new UsageException($"unknown scenario '{scenario}'; expected one of {string.Join(", ", Scenarios)}.");
+        }
+
+        var values = new Dictionary<string, List<string>>();
+        for (var i = 1; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (!CommonOptions.Contains(name) && !ScenarioOptions[scenario].Contains(name))
+            {
+                throw new UsageException(ScenarioOptions.Values.Any(list => list.Contains(name))
+                    ? $"{name} does not apply to {scenario}."
+                    : $"unknown option '{name}'.");
+            }
+
+            if (name == "--private-redis")
+            {
+                values[name] = ["true"];
+                continue;
+            }
+
+            if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new UsageException($"{name} needs a value.");
+            }
+
+            if (!values.TryGetValue(name, out var list))
+            {
+                values[name] = list = [];
+            }
+            else if (name is not ("--url" or "--set"))
+            {
+                throw new UsageException($"{name} is given twice.");
+            }
+
+            list.Add(args[++i]);
+        }
+
+        var stale = scenario == StampedeStale;
+        var stampede = scenario is StampedeCold or StampedeStale;
+        var parsed = new Arguments
+        {
+            Scenario = scenario,
+            Urls = values.GetValueOrDefault("--url", []).Select(ParseUrl).ToArray(),
+            Instances = Int(values, "--instances", 2, 1, 16),
+            GatewayDll = Text(values, "--gateway"),
+            Settings = values.GetValueOrDefault("--set", []).Select(ParseSetting).ToArray(),
+            Postgres = Text(values, "--pg") ?? environment("ConnectionStrings__Postgres")
+                ?? "Host=127.0.0.1;Port=5479;Database=ranking;Username=ranking;Password=ranking",
+            Redis = Text(values, "--redis") ?? environment("ConnectionStrings__Redis") ?? "127.0.0.1:6479",
+            Database = Text(values, "--database") is { } database ? DatabaseName(database) : "ranking_loadtest",
+            Users = Int(values, "--users", 1000, 1, 1_000_000),
+            Groups = Int(values, "--groups", stampede ? 1000 : 10_000, 1, 10_000_000),
+            Group = Text(values, "--group") is { } group ? GroupId(group) : null,
+            Clients = Int(values, "--clients", 1000, 1, 100_000),
+            Rate = values.ContainsKey("--rate") ? Number(values, "--rate", 0, 1, 1_000_000) : scenario == RedisOutage && !values.ContainsKey("--concurrency") ? 1000 : null,
+            Concurrency = values.ContainsKey("--concurrency") ? Int(values, "--concurrency", 0, 1, 100_000) : null,
+            Duration = Time(values, "--duration", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)),
+            Zipf = Number(values, "--zipf", 1.1, 0, 10),
+            Limit = Int(values, "--limit", 100, 1, 100),
+            OriginDelay = Time(values, "--origin-delay", stale ? TimeSpan.FromSeconds(2) : TimeSpan.Zero, TimeSpan.Zero),
+            Fresh = values.ContainsKey("--fresh") ? Time(values, "--fresh", TimeSpan.Zero, TimeSpan.FromSeconds(1)) : stale ? TimeSpan.FromSeconds(5) : null,
+            OutageAt = Time(values, "--outage-at", TimeSpan.FromSeconds(5), TimeSpan.Zero),
+            OutageFor = Time(values, "--outage-for", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1)),
+            PrivateRedis = values.ContainsKey("--private-redis"),
+            BaselineDuration = Time(values, "--baseline-duration", TimeSpan.FromSeconds(5), TimeSpan.Zero),
+            BaselineConcurrency = Int(values, "--baseline-concurrency", 32, 1, 10_000),
+            Seed = Int(values, "--seed", 1, 0, int.MaxValue),
+            OutDir = Text(values, "--out"),
+        };
+        parsed.Validate(values);
+        return parsed;
+    }
+
+    private void Validate(Dictionary<string, List<string>> values)
+    {
+        if (Rate is not null && Concurrency is not null)
+        {
+            throw new UsageException("give --rate (open loop) or --concurrency (closed loop), not both.");
+        }
+
+        if (!StartsInstances)
+        {
+            foreach (var name in new[] { "--instances", "--gateway", "--set", "--database", "--users", "--origin-delay", "--fresh", "--private-redis" })
+            {
+                if (values.ContainsKey(name))
+                {
+                    throw new UsageException($"{name} configures gateways the runner starts; it cannot be combined with --url.");
+                }
+            }
+
+            if (Scenario == Smoke)
+            {
+                throw new UsageException("smoke starts its own gateways; it cannot be combined with --url.");
+            }
+        }
+
+        if (Scenario == RedisOutage && OutageAt + OutageFor >= Duration)
+        {
+            throw new UsageException($"--outage-at + --outage-for ({(OutageAt + OutageFor).TotalSeconds:0.#}s) must end before --duration ({Duration.TotalSeconds:0.#}s).");
+        }
+
+        if (Group is not null && StartsInstances && !IsSeededGroup(Group))
+        {
+            throw new UsageException($"--group {Group}: started gateways read the seeded groups g1..g{Groups}.");
+        }
+    }
+
+    private bool IsSeededGroup(string group) =>
+        group.StartsWith('g') && int.TryParse(group.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= Groups;
+
+    private static string? Text(Dictionary<string, List<string>> values, string name) =>
+        values.TryGetValue(name, out var list) ? list[0] : null;
+
+    private static int Int(Dictionary<string, List<string>> values, string name, int fallback, int min, int max)
+    {
+        if (Text(values, name) is not { } text)
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new UsageException($"{name} '{text}' is not a whole number from {min} to {max:N0}.");
+    }
+
+    private static double Number(Dictionary<string, List<string>> values, string name, double fallback, double min, double max)
+    {
+        if (Text(values, name) is not { } text)
+        {
+            return fallback;
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new UsageException($"{name} '{text}' is not a number from {min} to {max:N0}.");
+    }
+
+    private static TimeSpan Time(Dictionary<string, List<string>> values, string name, TimeSpan fallback, TimeSpan min)
+    {
+        if (Text(values, name) is not { } text)
+        {
+            return fallback;
+        }
+
+        var (number, scale) = text switch
+        {
+            _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
+            _ when text.EndsWith('s') => (text[..^1], 1.0),
+            _ when text.EndsWith('m') => (text[..^1], 60.0),
+            _ => (text, 1.0),
+        };
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value < 0 || value > 86_400)
+        {
+            throw new UsageException($"{name} '{text}' is not a duration (seconds, or a number with ms / s / m).");
+        }
+
+        var time = TimeSpan.FromSeconds(value * scale);
+        return time >= min ? time : throw new UsageException($"{name} must be at least {min.TotalSeconds:0.###}s.");
+    }
+
+    private static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text.TrimEnd('/'), UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            ? uri
+            : throw new UsageException($"--url '{text}' is not an http(s) URL.");
+
+    private static string ParseSetting(string text) =>
+        text.IndexOf('=', StringComparison.Ordinal) > 0 ? text : throw new UsageException($"--set '{text}' is not KEY=VALUE.");
+
+    private static string DatabaseName(string text) =>
+        text.Length is > 0 and <= 63 && text.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') && !char.IsAsciiDigit(text[0])
+            ? text
+            : throw new UsageException($"--database '{text}': use lower-case letters, digits and '_' (at most 63).");
+
+    private static string GroupId(string text) =>
+        text.Length is > 0 and <= 64 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-') && char.IsAsciiLetterOrDigit(text[0])
+            ? text
+            : throw new UsageException($"--group '{text}' is not a valid group id.");
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace Ranking.Gateway.LoadTests.Hosting;
+
+/// <summary>A redis-server of the runner's own on a free port, so an outage disturbs nothing else on the machine.</summary>
+internal sealed class PrivateRedis : IRedisControl
+{
+    private readonly int _port = FreePort.Next();
+    private readonly string _logDirectory;
+    private ChildProcess? _process;
+    private int _starts;
+
+    private PrivateRedis(string logDirectory)
+    {
+        _logDirectory = logDirectory;
+    }
+
+    public string ConnectionString => $"127.0.0.1:{_port}";
+
+    public string Description => $"a redis-server of the runner's own at {ConnectionString} (--private-redis)";
+
+    public static async Task<PrivateRedis> StartNewAsync(string logDirectory)
+    {
+        var redis = new PrivateRedis(logDirectory);
+        await redis.StartAsync();
+        return redis;
+    }
+
+    public async Task StartAsync()
+    {
+        var port = _port.ToString(CultureInfo.InvariantCulture);
+        _process = ChildProcess.Start(
+            "redis", "redis-server", ["--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            RepoPaths.Root, Path.Combine(_logDirectory, $"redis-{++_starts}.log"));
+        await _process.WaitUntilAsync(() => Task.FromResult(FreePort.Accepts(_port)), TimeSpan.FromSeconds(15), $"accepting connections on port {port}");
+    }
+
+    /// <summary>Like <c>redis-cli shutdown nosave</c>: the process goes, and every key with it.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not null)
+        {
+            await _process.DisposeAsync();
+            _process = null;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}

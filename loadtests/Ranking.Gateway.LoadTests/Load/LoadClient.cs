@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using System.Net;
+using Ranking.Gateway.LoadTests.Measurement;
+
+namespace Ranking.Gateway.LoadTests.Load;
+
+/// <summary>
+/// Sends the load: one <see cref="SocketsHttpHandler"/> for the whole run, with room for thousands of
+/// connections per server, so every client of a stampede has a socket of its own.
+/// </summary>
+internal sealed class LoadClient : IDisposable
+{
+    private const string CacheStatusHeader = "X-Cache-Status";
+
+    public LoadClient()
+    {
+        Http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 100_000,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = DecompressionMethods.None,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+        })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    /// <summary>For control requests (health, metrics, warm-up), sharing the load's connection pool.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>Sends one GET and reads the whole body; latency counts from <paramref name="dueTimestamp"/>.</summary>
+    public async Task<Sample> SendAsync(Uri uri, int group, long dueTimestamp, long phaseStart)
+    {
+        short status = 0;
+        var answer = CacheAnswer.Error;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            await response.Content.CopyToAsync(Stream.Null);
+            status = (short)response.StatusCode;
+            answer = response.Headers.TryGetValues(CacheStatusHeader, out var values) ? Parse(values.FirstOrDefault()) : CacheAnswer.None;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+        {
+            // Counted as an error sample: a load test reports failures, it does not stop on them.
+        }
+
+        return new Sample(dueTimestamp - phaseStart, Stopwatch.GetTimestamp() - dueTimestamp, status, answer, group);
+    }
+
+    public void Dispose() => Http.Dispose();
+
+    private static CacheAnswer Parse(string? value) => value switch
+    {
+        "FRESH" => CacheAnswer.Fresh,
+        "STALE" => CacheAnswer.Stale,
+        "MISS" => CacheAnswer.Miss,
+        "BYPASS" => CacheAnswer.Bypass,
+        _ => CacheAnswer.None,
+    };
+}

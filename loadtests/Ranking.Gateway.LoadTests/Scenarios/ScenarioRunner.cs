@@ -1,0 +1,78 @@
+using Ranking.Gateway.LoadTests.Cli;
+using Ranking.Gateway.LoadTests.Load;
+using Ranking.Gateway.LoadTests.Report;
+
+namespace Ranking.Gateway.LoadTests.Scenarios;
+
+/// <summary>Sets up what a scenario needs, runs it, and tears everything down again, whatever happens.</summary>
+internal static class ScenarioRunner
+{
+    private delegate Task Scenario(TestBed bed, RunReport report, CancellationToken cancellationToken);
+
+    public static async Task<RunReport> RunAsync(Arguments args, IReadOnlyList<string> commandLine, CancellationToken cancellationToken)
+    {
+        var baselines = args.BaselineDuration > TimeSpan.Zero;
+        (string Title, TestBedOptions Options, Scenario Run) plan = args.Scenario switch
+        {
+            Arguments.StampedeCold => (
+                $"stampede-cold: {args.Clients:N0} clients on one never-cached group",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, baselines),
+                StampedeColdScenario.RunAsync),
+            Arguments.StampedeStale => (
+                $"stampede-stale: {args.Clients:N0} clients on one stale group, origin {args.OriginDelay.TotalSeconds:0.###} s slow",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, baselines),
+                StampedeStaleScenario.RunAsync),
+            Arguments.Steady => (
+                $"steady: Zipf mix over {args.Groups:N0} groups",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, baselines),
+                SteadyScenario.RunAsync),
+            Arguments.RedisOutage => (
+                $"redis-outage: Redis down {args.OutageFor.TotalSeconds:0.#} s under steady load",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, baselines, args.PrivateRedis),
+                RedisOutageScenario.RunAsync),
+            _ => (
+                "smoke: cold and stale stampedes, short steady mix",
+                new TestBedOptions(SmokeScenario.Groups, SmokeScenario.OriginDelay, SmokeScenario.Fresh, HitGateway: false),
+                SmokeScenario.RunAsync),
+        };
+
+        if (args.Scenario == Arguments.Smoke)
+        {
+            args = args with { Users = SmokeScenario.Users, BaselineDuration = TimeSpan.Zero };
+        }
+
+        await using var bed = await TestBed.StartAsync(args, plan.Options, cancellationToken);
+        var report = new RunReport
+        {
+            Scenario = args.Scenario,
+            Title = plan.Title,
+            RunId = bed.RunId,
+            CommandLine = commandLine,
+            OutDirectory = bed.OutDirectory,
+        };
+        report.Setup.AddRange(bed.Setup);
+        if (args.Scenario != Arguments.Smoke)
+        {
+            await Warmup.GatewaysAsync(bed);
+            report.Setup.Add($"Each instance was warmed up for {Warmup.Length.TotalSeconds:0} s (reads of an unknown group) before anything was measured; each baseline target too.");
+        }
+
+        await plan.Run(bed, report, cancellationToken);
+        foreach (var phase in report.AllPhases.Where(p => p.NotSent > 0))
+        {
+            report.Notes.Add($"{phase.Name}: {phase.NotSent:N0} requests were not sent ({OpenLoop.MaxInFlight:N0} already in flight): the load generator could not keep the rate, so this phase's figures are not valid.");
+        }
+
+        foreach (var phase in report.AllPhases.Where(p => p.Late > 0))
+        {
+            report.Notes.Add($"{phase.Name}: the load generator sent {phase.Late:N0} requests ({100.0 * phase.Late / Math.Max(1, phase.Samples.Length):0.##}%) more than 5 ms after they were due (it shares the CPU with the servers).");
+        }
+
+        if (bed.Origin.PostgresProblem is { } problem)
+        {
+            report.Notes.Add(problem);
+        }
+
+        return report;
+    }
+}
