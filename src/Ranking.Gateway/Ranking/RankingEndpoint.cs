@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Hosting;
@@ -48,11 +47,8 @@ internal static partial class RankingEndpoint
             return;
         }
 
-        // A smaller limit is sliced from the cached Top-100, so limits do not multiply cache keys.
-        var document = JsonSerializer.Deserialize(lookup.Entry.Body, RankingJsonContext.Default.RankingDocument)!;
-        var body = JsonSerializer.SerializeToUtf8Bytes(document.Take(limit), RankingJsonContext.Default.RankingDocument);
-        var etag = lookup.Entry.ETag.Insert(lookup.Entry.ETag.Length - 1, $"-{limit}");
-        await CacheHeaders.WriteAsync(context, lookup, now, body, etag);
+        var slice = RankingSlices.Of(lookup.Entry, limit);
+        await CacheHeaders.WriteAsync(context, lookup, now, slice.Body, slice.ETag);
     }
 
     private static bool TryReadLimit(Microsoft.Extensions.Primitives.StringValues values, out int limit)

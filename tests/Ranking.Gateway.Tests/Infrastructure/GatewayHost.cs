@@ -48,6 +48,9 @@ public sealed class GatewayHost(
                 ["ConnectionStrings:Postgres"] = database.ConnectionString,
                 ["Gateway:KeyPrefix"] = keyPrefix,
                 ["Gateway:RedisBreakDuration"] = "00:00:00.500",
+                // Generous: the whole suite shares two cores, and a slow Redis answer would read as an outage
+                // (BYPASS). A stopped Redis still fails at once: commands are not queued while disconnected.
+                ["Gateway:RedisTimeout"] = "00:00:05",
                 ["Logging:LogLevel:Default"] = "Warning",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

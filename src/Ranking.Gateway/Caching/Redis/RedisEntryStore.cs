@@ -18,12 +18,13 @@ internal readonly record struct StoreRead(bool Available, CacheEntry? Entry)
 internal sealed partial class RedisEntryStore
 {
     // Store only if no entry exists or the stored one was generated earlier: an old, slow refresh
-    // can never overwrite a newer entry.
+    // can never overwrite a newer entry. Announces the change in the same round trip.
     private const string CompareAndSetScript = """
         local current = redis.call('HGET', KEYS[1], 'g')
         if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
         redis.call('HSET', KEYS[1], 'g', ARGV[1], 'd', ARGV[2])
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        redis.call('PUBLISH', ARGV[4], ARGV[5])
         return 1
         """;
 
@@ -104,17 +105,17 @@ internal sealed partial class RedisEntryStore
 
         try
         {
-            var db = _redis.GetDatabase();
-            var stored = (int)await db.ScriptEvaluateAsync(
+            var result = await _redis.GetDatabase().ScriptEvaluateAsync(
                 CompareAndSetScript,
                 [EntryKey(key)],
-                [entry.GeneratedAt.ToUnixTimeMilliseconds(), EntryCodec.Encode(entry), (long)Math.Max(1, timeToLive.TotalMilliseconds)]) == 1;
-            if (stored)
-            {
-                await db.PublishAsync(_channel, $"{_instanceId}\n{key}");
-            }
-
-            return stored;
+                [
+                    entry.GeneratedAt.ToUnixTimeMilliseconds(),
+                    EntryCodec.Encode(entry),
+                    (long)Math.Max(1, timeToLive.TotalMilliseconds),
+                    _channel.ToString(),
+                    $"{_instanceId}\n{key}",
+                ]);
+            return (int)result == 1;
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
