@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Ranking.Gateway.LoadTests.Cli;
 using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Report;
@@ -25,6 +26,11 @@ catch (UsageException ex)
     return 2;
 }
 
+if (arguments.Pin && !CpuPinning.IsPinned)
+{
+    return await CpuPinning.RunPinnedAsync(args);
+}
+
 AppDomain.CurrentDomain.UnhandledException += (_, _) => ChildProcess.KillAll();
 AppDomain.CurrentDomain.ProcessExit += (_, _) => ChildProcess.KillAll();
 
@@ -34,6 +40,13 @@ Console.CancelKeyPress += (_, e) =>
     e.Cancel = true;
     cancel.Cancel();
 };
+
+// SIGTERM too (timeout, kill, the --pin wrapper passing one on): stop the gateways as on Ctrl+C, not leave them running.
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    cancel.Cancel();
+});
 
 try
 {

@@ -24,7 +24,7 @@ internal sealed record Arguments
     };
 
     private static readonly string[] CommonOptions =
-        ["--url", "--instances", "--gateway", "--set", "--pg", "--redis", "--database", "--users", "--limit", "--baseline-duration", "--baseline-concurrency", "--seed", "--out"];
+        ["--url", "--instances", "--gateway", "--set", "--pg", "--redis", "--database", "--users", "--limit", "--baseline-duration", "--baseline-concurrency", "--seed", "--out", "--pin"];
 
     public required string Scenario { get; init; }
 
@@ -71,6 +71,9 @@ internal sealed record Arguments
 
     public bool PrivateRedis { get; init; }
 
+    /// <summary>Servers the runner starts on CPU 0, the runner itself (the load generator) on CPU 1.</summary>
+    public bool Pin { get; init; }
+
     public TimeSpan BaselineDuration { get; init; } = TimeSpan.FromSeconds(5);
 
     public int BaselineConcurrency { get; init; } = 32;
@@ -106,7 +109,7 @@ internal sealed record Arguments
                     : $"unknown option '{name}'.");
             }
 
-            if (name == "--private-redis")
+            if (name is "--private-redis" or "--pin")
             {
                 values[name] = ["true"];
                 continue;
@@ -156,6 +159,7 @@ internal sealed record Arguments
             OutageAt = Time(values, "--outage-at", TimeSpan.FromSeconds(5), TimeSpan.Zero),
             OutageFor = Time(values, "--outage-for", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1)),
             PrivateRedis = values.ContainsKey("--private-redis"),
+            Pin = values.ContainsKey("--pin"),
             BaselineDuration = Time(values, "--baseline-duration", TimeSpan.FromSeconds(5), TimeSpan.Zero),
             BaselineConcurrency = Int(values, "--baseline-concurrency", 32, 1, 10_000),
             Seed = Int(values, "--seed", 1, 0, int.MaxValue),
@@ -174,7 +178,7 @@ internal sealed record Arguments
 
         if (!StartsInstances)
         {
-            foreach (var name in new[] { "--instances", "--gateway", "--set", "--database", "--users", "--origin-delay", "--fresh", "--private-redis" })
+            foreach (var name in new[] { "--instances", "--gateway", "--set", "--database", "--users", "--origin-delay", "--fresh", "--private-redis", "--pin" })
             {
                 if (values.ContainsKey(name))
                 {

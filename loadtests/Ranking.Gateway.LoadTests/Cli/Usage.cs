@@ -22,6 +22,11 @@ internal static class Usage
           --redis HOST:PORT      Redis of started gateways (default $ConnectionStrings__Redis, else 127.0.0.1:6479)
           --database NAME        database of started gateways, created and seeded (COPY) on demand (default ranking_loadtest)
           --users N              users per group when seeding (default 1000)
+          --pin                  run the servers the runner starts (gateways, baseline server) on CPU 0 and the
+                                 load generator (the runner, re-run under taskset) on CPU 1, so open-loop latency
+                                 (the @50% phases) measures the server, not the generator's scheduling; Redis and
+                                 PostgreSQL are left where they are; warm-ups last 10 s instead of 3 s. Needs
+                                 taskset (util-linux) and 2+ CPUs
 
         load
           --groups N             groups: the Zipf range (default 10000) or the pool a stampede group is picked from (default 1000)

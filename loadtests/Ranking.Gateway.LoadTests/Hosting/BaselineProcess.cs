@@ -17,7 +17,8 @@ internal static class BaselineProcess
         string[] arguments = [runner, BaselineServer.Command, port.ToString(CultureInfo.InvariantCulture), bodyFile, postgres, .. headers];
         // The GC the gateway gets from the Web SDK (server, concurrent), not the load generator's.
         var environment = new Dictionary<string, string> { ["DOTNET_gcServer"] = "1", ["DOTNET_gcConcurrent"] = "1" };
-        var process = ChildProcess.Start("baseline", "dotnet", arguments, RepoPaths.Root, Path.Combine(logDirectory, "baseline.log"), environment);
+        var (fileName, pinned) = CpuPinning.OnServerCpu("dotnet", arguments);
+        var process = ChildProcess.Start("baseline", fileName, pinned, RepoPaths.Root, Path.Combine(logDirectory, "baseline.log"), environment);
         try
         {
             await process.WaitUntilAsync(

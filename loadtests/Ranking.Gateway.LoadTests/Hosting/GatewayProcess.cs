@@ -16,6 +16,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
+    public int Id => _process.Id;
+
     public string Name => _process.Name;
 
     public string LogPath => _process.LogPath;
@@ -30,7 +32,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
         var url = new Uri($"http://127.0.0.1:{FreePort.Next()}");
         string[] arguments = [dll, "--contentRoot", RepoPaths.Root, "--urls", url.ToString().TrimEnd('/'), .. settings.Select(s => "--" + s)];
-        var process = ChildProcess.Start(name, "dotnet", arguments, RepoPaths.Root, logPath);
+        var (fileName, pinned) = CpuPinning.OnServerCpu("dotnet", arguments);
+        var process = ChildProcess.Start(name, fileName, pinned, RepoPaths.Root, logPath);
         var gateway = new GatewayProcess(process, url);
         try
         {

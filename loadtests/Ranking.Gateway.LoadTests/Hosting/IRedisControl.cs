@@ -8,6 +8,9 @@ internal interface IRedisControl : IAsyncDisposable
 
     string Description { get; }
 
+    /// <summary>How <see cref="StopAsync"/> and <see cref="StartAsync"/> do it, for the report.</summary>
+    string StopStart { get; }
+
     Task StopAsync();
 
     /// <summary>Starts Redis and returns once it accepts connections.</summary>

@@ -19,6 +19,8 @@ internal sealed class PrivateRedis : IRedisControl
 
     public string Description => $"a redis-server of the runner's own at {ConnectionString} (--private-redis)";
 
+    public string StopStart => "the process ended and started again on the same port";
+
     public static async Task<PrivateRedis> StartNewAsync(string logDirectory)
     {
         var redis = new PrivateRedis(logDirectory);
@@ -29,9 +31,8 @@ internal sealed class PrivateRedis : IRedisControl
     public async Task StartAsync()
     {
         var port = _port.ToString(CultureInfo.InvariantCulture);
-        _process = ChildProcess.Start(
-            "redis", "redis-server", ["--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            RepoPaths.Root, Path.Combine(_logDirectory, $"redis-{++_starts}.log"));
+        var (fileName, arguments) = CpuPinning.Unpinned("redis-server", ["--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        _process = ChildProcess.Start("redis", fileName, arguments, RepoPaths.Root, Path.Combine(_logDirectory, $"redis-{++_starts}.log"));
         await _process.WaitUntilAsync(() => Task.FromResult(FreePort.Accepts(_port)), TimeSpan.FromSeconds(15), $"accepting connections on port {port}");
     }
 

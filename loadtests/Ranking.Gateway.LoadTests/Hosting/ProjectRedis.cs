@@ -12,7 +12,9 @@ internal sealed class ProjectRedis(string connectionString) : IRedisControl
 {
     public string ConnectionString => connectionString;
 
-    public string Description => $"the project's Redis at {connectionString} (stopped with redis-cli shutdown nosave, started with scripts/services-up.sh)";
+    public string Description => $"the project's Redis at {connectionString}";
+
+    public string StopStart => "stopped with redis-cli shutdown nosave, started with scripts/services-up.sh";
 
     private int Port => int.Parse(connectionString[(connectionString.LastIndexOf(':') + 1)..], CultureInfo.InvariantCulture);
 
@@ -24,7 +26,9 @@ internal sealed class ProjectRedis(string connectionString) : IRedisControl
 
     public async Task StartAsync()
     {
-        var (code, output) = await RunAsync("bash", Path.Combine(RepoPaths.Root, "scripts", "services-up.sh"));
+        // Unpinned: the Redis (and PostgreSQL) it starts would otherwise inherit the pinned runner's CPU.
+        var (fileName, arguments) = CpuPinning.Unpinned("bash", [Path.Combine(RepoPaths.Root, "scripts", "services-up.sh")]);
+        var (code, output) = await RunAsync(fileName, [.. arguments]);
         if (code != 0)
         {
             throw new SetupException($"scripts/services-up.sh failed (exit {code}):\n{output}");

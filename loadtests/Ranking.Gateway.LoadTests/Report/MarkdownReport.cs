@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Ranking.Gateway.LoadTests.Hosting;
 
 namespace Ranking.Gateway.LoadTests.Report;
 
@@ -85,7 +86,8 @@ internal static class MarkdownReport
         var cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
             : null;
-        return $"{Environment.ProcessorCount} cores{(cpu is null ? "" : $" ({cpu})")}, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}";
+        var pinned = CpuPinning.IsPinned ? $"; --pin: servers on CPU {CpuPinning.ServerCpu}, load generator on CPU {CpuPinning.GeneratorCpu}" : "";
+        return $"{CpuPinning.MachineCpus} cores{(cpu is null ? "" : $" ({cpu})")}, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}{pinned}";
     }
 
     private static void Table(StringBuilder md, string[] header, IEnumerable<string[]> rows, bool numeric = true)

@@ -29,7 +29,7 @@ internal static class RedisOutageScenario
             markers.Add(new Marker(startedAt, "Redis back"));
         }
 
-        report.Setup.Add($"Outage: {bed.Redis.Description}, stopped at {args.OutageAt.TotalSeconds:0.#} s for {args.OutageFor.TotalSeconds:0.#} s.");
+        report.Setup.Add($"Outage: {bed.Redis.Description} ({bed.Redis.StopStart}), stopped at {args.OutageAt.TotalSeconds:0.#} s for {args.OutageFor.TotalSeconds:0.#} s.");
         var fill = await SteadyLoad.FillAsync(bed, args.Groups, cancellationToken);
         report.Phases.Add(fill);
         StandardChecks.AllAnswered(report, fill);

@@ -1,4 +1,5 @@
 using Ranking.Gateway.LoadTests.Cli;
+using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Report;
 
@@ -60,12 +61,12 @@ internal static class ScenarioRunner
         await plan.Run(bed, report, cancellationToken);
         foreach (var phase in report.AllPhases.Where(p => p.NotSent > 0))
         {
-            report.Notes.Add($"{phase.Name}: {phase.NotSent:N0} requests were not sent ({OpenLoop.MaxInFlight:N0} already in flight): the load generator could not keep the rate, so this phase's figures are not valid.");
+            report.Notes.Add($"{phase.Name}: {phase.NotSent:N0} requests were not sent ({OpenLoop.MaxInFlight:N0} already in flight): the rate was not kept, so this phase's figures are not valid.");
         }
 
         foreach (var phase in report.AllPhases.Where(p => p.Late > 0))
         {
-            report.Notes.Add($"{phase.Name}: the load generator sent {phase.Late:N0} requests ({100.0 * phase.Late / Math.Max(1, phase.Samples.Length):0.##}%) more than 5 ms after they were due (it shares the CPU with the servers).");
+            report.Notes.Add($"{phase.Name}: the load generator sent {phase.Late:N0} requests ({100.0 * phase.Late / Math.Max(1, phase.Samples.Length):0.##}%) more than 5 ms after they were due ({(CpuPinning.IsPinned ? "on its own CPU, shared only with Redis and PostgreSQL" : "it shares the CPU with the servers")}).");
         }
 
         if (bed.Origin.PostgresProblem is { } problem)

@@ -35,7 +35,7 @@ internal static class StandardChecks
             phase.NonSuccessCount == 0 && phase.Errors == 0);
         if (phase.NotSent > 0)
         {
-            // The measurement is not valid: the load generator could not keep the rate.
+            // The measurement is not valid: the rate was not kept (4,000 requests already in flight).
             report.Hard($"{phase.Name}: the load generator kept the rate", "every request sent", $"{phase.NotSent:N0} not sent ({OpenLoop.MaxInFlight:N0} in flight)", false);
         }
     }

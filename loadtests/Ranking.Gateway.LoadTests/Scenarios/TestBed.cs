@@ -176,6 +176,12 @@ internal sealed class TestBed : IAsyncDisposable
             + (options.HitGateway ? ", plus one default-configured instance for the FRESH-hit baseline" : ""));
         Setup.Add($"gateway settings: {string.Join(", ", scenario.Where(s => !s.StartsWith("ConnectionStrings", StringComparison.Ordinal)))}");
         Setup.Add($"Redis: {Redis.Description}; logs: {Path.GetRelativePath(RepoPaths.Root, LogDirectory)}");
+        if (CpuPinning.IsPinned)
+        {
+            var allowed = started.Select(g => $"{g.Name} {CpuPinning.AllowedCpus(g.Id)}").Prepend($"runner {CpuPinning.AllowedCpus(Environment.ProcessId)}");
+            Setup.Add($"--pin: gateways and the baseline server on CPU {CpuPinning.ServerCpu}, the load generator on CPU {CpuPinning.GeneratorCpu}; "
+                + $"Redis and PostgreSQL unpinned (CPUs {CpuPinning.UnpinnedCpus}). Allowed CPUs as started: {string.Join(", ", allowed)}.");
+        }
     }
 
     private void UseRunningInstances()

@@ -69,7 +69,8 @@ public static class GatewayServiceCollectionExtensions
         var config = ConfigurationOptions.Parse(connectionString);
         config.AbortOnConnectFail = false;
         config.BacklogPolicy = BacklogPolicy.FailFast;
-        config.ConnectTimeout = Math.Max(config.ConnectTimeout == 0 ? 0 : 1000, (int)options.RedisTimeout.TotalMilliseconds * 2);
+        // Start-up waits at most this long for a Redis that is down; the gateway then starts in BYPASS.
+        config.ConnectTimeout = Math.Max(1000, (int)options.RedisTimeout.TotalMilliseconds * 2);
         config.SyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
         config.AsyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
         return ConnectionMultiplexer.Connect(config);
