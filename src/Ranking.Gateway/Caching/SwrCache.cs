@@ -138,6 +138,14 @@ internal sealed partial class SwrCache
         {
             if (redLock is not null)
             {
+                // Another instance may have stored the entry and released the lock since our read.
+                if ((await _store.GetAsync(request.Key)).Entry is { } stored
+                    && stored.GeneratedAt > (expired?.GeneratedAt ?? DateTimeOffset.MinValue)
+                    && _time.GetUtcNow() < stored.StaleUntil)
+                {
+                    return Loaded(stored, Source.Origin);
+                }
+
                 var fetched = await FetchAsync(request);
                 if (fetched.Entry is not { } entry)
                 {
