@@ -82,5 +82,8 @@ internal sealed class RefreshMetrics
         Volatile.Read(ref _queue) is { } queue ? [new Measurement<double>(value(queue))] : [];
 }
 
-/// <summary>What the producer saw of the queue at the end of a pass.</summary>
-internal sealed record QueueStats(long Length, long Pending, long DeadLetters, TimeSpan OldestChangeAge);
+/// <summary>
+/// What the producer saw of the queue at the end of a pass: the oldest unprocessed item's change age (the database's or
+/// a writer's clock against the gateway's) and how long ago it was queued (the gateway's clock alone: the consumers' lag).
+/// </summary>
+internal sealed record QueueStats(long Length, long Pending, long DeadLetters, TimeSpan OldestChangeAge, TimeSpan OldestQueuedAge);

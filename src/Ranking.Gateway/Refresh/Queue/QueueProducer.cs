@@ -11,7 +11,8 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// </summary>
 /// <remarks>
 /// Passes follow the <see cref="TimeProvider"/>'s clock (like entry lifetimes); the lease is renewed on real time, since
-/// Redis expires it on real time.
+/// Redis expires it on real time. A leader that stalls past its lease (a long GC pause) may overlap with its successor
+/// for one pass: harmless, since a group already queued is not queued again and the watermark only moves forward.
 /// </remarks>
 internal sealed partial class QueueProducer(
     GroupCatalog catalog,
@@ -28,45 +29,36 @@ internal sealed partial class QueueProducer(
     // Changes already queued whose updated_at is still inside the overlap window, so re-reading the window
     // does not queue them again. Bounded by the groups changed within one overlap.
     private readonly Dictionary<string, DateTime> _recent = new(StringComparer.Ordinal);
+    private TaskCompletionSource _leadershipChanged = NewSignal();
+    private bool _leader;
     private long _passes;
 
     /// <summary>Passes this instance has made as the producer.</summary>
     public long Passes => Interlocked.Read(ref _passes);
 
-    public bool IsLeader { get; private set; }
+    /// <summary>Whether this instance holds the lease (as of its last renewal).</summary>
+    public bool IsLeader => Volatile.Read(ref _leader);
 
-    public async Task RunAsync(CancellationToken stopping)
+    public Task RunAsync(CancellationToken stopping) => Task.WhenAll(KeepLeaseAsync(stopping), ProduceAsync(stopping));
+
+    // Renews (or takes) the lease on real time, whatever the passes are doing, so a long pass cannot lose it.
+    private async Task KeepLeaseAsync(CancellationToken stopping)
     {
-        var settings = options.Value.Refresh;
-        var renewEvery = settings.LeaseDuration / 3;
-        DateTimeOffset? nextPass = null;
+        var duration = options.Value.Refresh.LeaseDuration;
         try
         {
             while (!stopping.IsCancellationRequested)
             {
-                var leader = await TryHoldLeaseAsync(settings.LeaseDuration);
+                var leader = await TryHoldLeaseAsync(duration);
                 if (leader != IsLeader)
                 {
-                    IsLeader = leader;
-                    nextPass = null;
-                    _recent.Clear();
+                    Volatile.Write(ref _leader, leader);
                     metrics.Queue(null);
                     Log.Leadership(logger, leader);
+                    Interlocked.Exchange(ref _leadershipChanged, NewSignal()).TrySetResult();
                 }
 
-                if (leader && (nextPass is null || time.GetUtcNow() >= nextPass))
-                {
-                    nextPass = (nextPass ?? time.GetUtcNow()) + settings.Period;
-                    await PassAsync(stopping);
-                }
-
-                // Whichever comes first: the lease's renewal (real time) or the next pass (the gateway's clock).
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                var untilPass = nextPass - time.GetUtcNow();
-                await Task.WhenAny(
-                    Task.Delay(renewEvery, wait.Token),
-                    leader && untilPass > TimeSpan.Zero ? Task.Delay(untilPass.Value, time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token));
-                await wait.CancelAsync();
+                await Task.Delay(duration / 3, stopping);
             }
         }
         finally
@@ -74,9 +66,40 @@ internal sealed partial class QueueProducer(
             if (IsLeader)
             {
                 // Stopping cleanly: let another instance take over now rather than after the lease runs out.
+                Volatile.Write(ref _leader, false);
                 await ReleaseLeaseAsync();
                 metrics.Queue(null);
             }
+        }
+    }
+
+    // While this instance leads: a pass at once, then one per period (the gateway's clock).
+    private async Task ProduceAsync(CancellationToken stopping)
+    {
+        var period = options.Value.Refresh.Period;
+        var leading = false;
+        var next = DateTimeOffset.MinValue;
+        while (!stopping.IsCancellationRequested)
+        {
+            var changed = Volatile.Read(ref _leadershipChanged);
+            if (IsLeader != leading)
+            {
+                leading = IsLeader;
+                _recent.Clear();
+                next = time.GetUtcNow();
+            }
+
+            if (leading && time.GetUtcNow() >= next)
+            {
+                next = time.GetUtcNow() + period;
+                await PassAsync(stopping);
+                continue;
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var due = leading ? Task.Delay(next - time.GetUtcNow(), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+            await Task.WhenAny(changed.Task, due);
+            await wait.CancelAsync();
         }
     }
 
@@ -87,8 +110,8 @@ internal sealed partial class QueueProducer(
         var started = time.GetTimestamp();
         try
         {
-            var queued = await QueueChangesAsync(settings.WatermarkOverlap, stopping);
             var now = time.GetUtcNow();
+            var queued = await QueueChangesAsync(settings.WatermarkOverlap, now, stopping);
             long taken;
             do
             {
@@ -116,7 +139,7 @@ internal sealed partial class QueueProducer(
         Interlocked.Increment(ref _passes);
     }
 
-    private async Task<long> QueueChangesAsync(TimeSpan overlap, CancellationToken stopping)
+    private async Task<long> QueueChangesAsync(TimeSpan overlap, DateTimeOffset now, CancellationToken stopping)
     {
         if (await queue.GetWatermarkAsync() is not { } watermark)
         {
@@ -124,11 +147,11 @@ internal sealed partial class QueueProducer(
             var all = 0L;
             await foreach (var page in catalog.PagesAsync(stopping))
             {
-                all += await queue.EnqueueAsync(page.Select(g => new GroupChange(g, start)).ToArray());
+                all += await queue.EnqueueAsync(page.Select(g => new GroupChange(g, start)).ToArray(), now);
             }
 
             metrics.Enqueued("all", all);
-            await queue.SetWatermarkAsync(start);
+            await queue.AdvanceWatermarkAsync(start);
             return all;
         }
 
@@ -147,14 +170,14 @@ internal sealed partial class QueueProducer(
             chunk.Add(change);
             if (chunk.Count == Chunk)
             {
-                queued += await queue.EnqueueAsync(chunk);
+                queued += await queue.EnqueueAsync(chunk, now);
                 chunk.Clear();
             }
         }
 
-        queued += await queue.EnqueueAsync(chunk);
+        queued += await queue.EnqueueAsync(chunk, now);
         metrics.Enqueued("watermark", queued);
-        await queue.SetWatermarkAsync(newest);
+        await queue.AdvanceWatermarkAsync(newest);
         foreach (var (group, changedAt) in _recent)
         {
             if (changedAt <= newest - overlap)
@@ -166,10 +189,10 @@ internal sealed partial class QueueProducer(
         return queued;
     }
 
-    // The consumers keep up when the oldest unprocessed change is at most two periods old.
+    // The consumers keep up when nothing has waited in the queue for more than two periods.
     private async Task VouchAsync(QueueStats stats, DateTimeOffset now, TimeSpan period)
     {
-        if (stats.OldestChangeAge <= 2 * period)
+        if (stats.OldestQueuedAge <= 2 * period)
         {
             var until = now + (2 * period);
             await queue.SetVouchAsync(until, 2 * period);
@@ -177,7 +200,7 @@ internal sealed partial class QueueProducer(
             return;
         }
 
-        Log.Behind(logger, stats.OldestChangeAge, stats.Length);
+        Log.Behind(logger, stats.OldestQueuedAge, stats.Length);
         await queue.WithdrawVouchAsync();
         vouch.Set(null);
     }
@@ -207,6 +230,8 @@ internal sealed partial class QueueProducer(
         }
     }
 
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     private static partial class Log
     {
         [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Queue producer lease held by this instance: {Leader}.")]
@@ -215,7 +240,7 @@ internal sealed partial class QueueProducer(
         [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "Queue producer pass failed; changes not queued now are found on the next pass.")]
         public static partial void PassFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Queue consumers are behind (oldest change {Age} old, {Length} items queued): cached rankings age into the lazy path until they catch up.")]
+        [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Queue consumers are behind (oldest item queued {Age} ago, {Length} items queued): cached rankings age into the lazy path until they catch up.")]
         public static partial void Behind(ILogger logger, TimeSpan age, long length);
     }
 }

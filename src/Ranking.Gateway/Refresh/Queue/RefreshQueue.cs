@@ -7,7 +7,8 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// <summary>
 /// The queue's Redis side. Every key shares the <c>{refresh}</c> hash tag, so the scripts below run in one cluster slot:
 /// <list type="bullet">
-/// <item><c>{prefix}{refresh}:queue</c> — a stream of groups to recompute (fields <c>g</c>, <c>t</c>), consumer group <c>refreshers</c>;</item>
+/// <item><c>{prefix}{refresh}:queue</c> — a stream of groups to recompute (fields <c>g</c> group, <c>t</c> when it changed,
+/// <c>q</c> when it was queued), consumer group <c>refreshers</c>;</item>
 /// <item><c>{prefix}{refresh}:queued</c> — the set of groups in the stream and not yet taken, so a group is never queued twice;</item>
 /// <item><c>{prefix}{refresh}:dirty</c> — the set writers may <c>SADD</c> changed group ids to;</item>
 /// <item><c>{prefix}{refresh}:errors</c> — the last error of each failed item, by stream id;</item>
@@ -22,12 +23,12 @@ internal sealed class RefreshQueue
 {
     public const string ConsumerGroup = "refreshers";
 
-    // Queues each group unless it is already queued and not yet taken.
+    // Queues each group unless it is already queued and not yet taken. ARGV: queued-at, then (group, changed-at) pairs.
     private const string EnqueueScript = """
         local added = 0
-        for i = 1, #ARGV, 2 do
+        for i = 2, #ARGV, 2 do
           if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
-            redis.call('XADD', KEYS[2], '*', 'g', ARGV[i], 't', ARGV[i + 1])
+            redis.call('XADD', KEYS[2], '*', 'g', ARGV[i], 't', ARGV[i + 1], 'q', ARGV[1])
             added = added + 1
           end
         end
@@ -40,7 +41,7 @@ internal sealed class RefreshQueue
         local added = 0
         for _, g in ipairs(groups) do
           if redis.call('SADD', KEYS[2], g) == 1 then
-            redis.call('XADD', KEYS[3], '*', 'g', g, 't', ARGV[2])
+            redis.call('XADD', KEYS[3], '*', 'g', g, 't', ARGV[2], 'q', ARGV[2])
             added = added + 1
           end
         end
@@ -61,6 +62,14 @@ internal sealed class RefreshQueue
         redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
         redis.call('XDEL', KEYS[1], ARGV[2])
         redis.call('HDEL', KEYS[2], ARGV[2])
+        return 1
+        """;
+
+    // The watermark only moves forward, even if two producers briefly overlap.
+    private const string AdvanceScript = """
+        local current = redis.call('GET', KEYS[1])
+        if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+        redis.call('SET', KEYS[1], ARGV[1])
         return 1
         """;
 
@@ -112,14 +121,18 @@ internal sealed class RefreshQueue
     }
 
     /// <returns>How many of the groups were queued (the others already were).</returns>
-    public async Task<long> EnqueueAsync(IReadOnlyCollection<GroupChange> changes)
+    public async Task<long> EnqueueAsync(IReadOnlyCollection<GroupChange> changes, DateTimeOffset now)
     {
         if (changes.Count == 0)
         {
             return 0;
         }
 
-        var args = changes.SelectMany(c => new RedisValue[] { c.Group, new DateTimeOffset(c.ChangedAt, TimeSpan.Zero).ToUnixTimeMilliseconds() }).ToArray();
+        RedisValue[] args =
+        [
+            now.ToUnixTimeMilliseconds(),
+            .. changes.SelectMany(c => new RedisValue[] { c.Group, new DateTimeOffset(c.ChangedAt, TimeSpan.Zero).ToUnixTimeMilliseconds() }),
+        ];
         return (long)await Database.ScriptEvaluateAsync(EnqueueScript, [Queued, Stream], args);
     }
 
@@ -198,20 +211,25 @@ internal sealed class RefreshQueue
         var dead = database.StreamLengthAsync(DeadLetters);
         var oldest = database.StreamRangeAsync(Stream, count: 1);
         await Task.WhenAll(length, pending, dead, oldest);
-        var oldestAge = oldest.Result is [var first] && (long?)first["t"] is { } changedAt
-            ? TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - changedAt))
-            : TimeSpan.Zero;
-        return new QueueStats(length.Result, pending.Result.PendingMessageCount, dead.Result, oldestAge);
+        var first = oldest.Result.FirstOrDefault();
+        return new QueueStats(length.Result, pending.Result.PendingMessageCount, dead.Result, AgeOf(first, "t"), AgeOf(first, "q"));
+
+        TimeSpan AgeOf(StreamEntry entry, string field) =>
+            !entry.IsNull && (long?)entry[field] is { } at ? TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - at)) : TimeSpan.Zero;
     }
 
-    /// <summary>How far the producer has read changes (the database's clock); null before its first pass.</summary>
+    /// <summary>
+    /// How far the producer has read changes (the database's clock, in Unix microseconds, PostgreSQL's precision and
+    /// exact in Lua's numbers); null before its first pass.
+    /// </summary>
     public async Task<DateTime?> GetWatermarkAsync()
     {
         var value = await Database.StringGetAsync(Watermark);
-        return value.IsNull ? null : new DateTime((long)value, DateTimeKind.Utc);
+        return value.IsNull ? null : DateTime.UnixEpoch.AddTicks((long)value * 10);
     }
 
-    public Task SetWatermarkAsync(DateTime watermark) => Database.StringSetAsync(Watermark, watermark.Ticks);
+    public Task AdvanceWatermarkAsync(DateTime watermark) =>
+        Database.ScriptEvaluateAsync(AdvanceScript, [Watermark], [(watermark - DateTime.UnixEpoch).Ticks / 10]);
 
     /// <summary>Until when the producer vouches for cached entries (the gateway's clock); null when it does not.</summary>
     public async Task<DateTimeOffset?> GetVouchAsync()
