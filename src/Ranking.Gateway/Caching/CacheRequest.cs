@@ -13,6 +13,8 @@ internal sealed record CacheRequest(
     IFreshnessPolicy? Freshness = null)
 {
     public Freshness Judge(CacheEntry entry, DateTimeOffset now) => (Freshness ?? LazyFreshness.Instance).Judge(entry, now);
+
+    public TimeSpan TimeToLive(CacheEntry entry, DateTimeOffset now) => (Freshness ?? LazyFreshness.Instance).TimeToLive(entry, now);
 }
 
 /// <summary>

@@ -7,6 +7,9 @@ namespace Ranking.Gateway.Caching;
 internal interface IFreshnessPolicy
 {
     Freshness Judge(CacheEntry entry, DateTimeOffset now);
+
+    /// <summary>How long Redis keeps an entry stored now: by default, to the end of its stale-if-error window.</summary>
+    TimeSpan TimeToLive(CacheEntry entry, DateTimeOffset now) => EntryFactory.TimeToLive(entry, now);
 }
 
 /// <summary>A verdict on one entry at one moment. A null <paramref name="Status"/> means the entry cannot answer.</summary>

@@ -155,7 +155,7 @@ internal sealed partial class SwrCache
 
                 if (fetched.Storable)
                 {
-                    await _store.SetAsync(request.Key, entry, EntryFactory.TimeToLive(entry, _time.GetUtcNow()));
+                    await _store.SetAsync(request.Key, entry, request.TimeToLive(entry, _time.GetUtcNow()));
                 }
 
                 return Loaded(fetched, Source.Origin);
@@ -260,15 +260,15 @@ internal sealed partial class SwrCache
             return new Refreshed(Refreshed.NotStored);
         }
 
-        return Refreshed.OfStore(await StoreAsync(request.Key, entry));
+        return Refreshed.OfStore(await StoreAsync(request, entry));
     }
 
     /// <summary>Stores an entry with the compare-and-set (other instances drop their L1 copies) and drops this instance's.</summary>
     /// <returns>True if stored, false if a newer entry was there, null if Redis is unavailable.</returns>
-    public async Task<bool?> StoreAsync(string key, CacheEntry entry)
+    public async Task<bool?> StoreAsync(CacheRequest request, CacheEntry entry)
     {
-        var stored = await _store.SetAsync(key, entry, EntryFactory.TimeToLive(entry, _time.GetUtcNow()));
-        await _l1.RemoveAsync(key, CancellationToken.None);
+        var stored = await _store.SetAsync(request.Key, entry, request.TimeToLive(entry, _time.GetUtcNow()));
+        await _l1.RemoveAsync(request.Key, CancellationToken.None);
         return stored;
     }
 

@@ -50,7 +50,7 @@ internal sealed partial class GroupRefresher(
         {
             var response = RankingReader.Response(group, documents.GetValueOrDefault(group));
             var (entry, storable) = EntryFactory.Create(reader.Policy, response, startedAt, duration);
-            var outcome = storable ? Refreshed.OfStore(await cache.StoreAsync(RankingReader.Key(group), entry)) : new Refreshed(Refreshed.NotStored);
+            var outcome = storable ? Refreshed.OfStore(await cache.StoreAsync(reader.Request(group), entry)) : new Refreshed(Refreshed.NotStored);
             return (group, outcome);
         });
         return (await Task.WhenAll(stores)).ToDictionary(r => r.group, r => r.outcome, StringComparer.Ordinal);

@@ -45,6 +45,12 @@ public sealed class RefreshOptions
     /// </summary>
     public TimeSpan WatermarkOverlap { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Queue: how long Redis keeps a ranking after it was last written. The producer keeps unchanged rankings fresh, so
+    /// a group is recomputed when it changes, or when its entry has gone unwritten this long.
+    /// </summary>
+    public TimeSpan RetainFor { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Early: XFetch's β; above 1 refreshes earlier, below 1 later.</summary>
     public double Beta { get; set; } = 1.0;
 }

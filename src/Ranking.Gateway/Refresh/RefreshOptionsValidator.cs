@@ -42,6 +42,11 @@ internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) 
             errors.Add($"{Key}:LeaseDuration must be at least 00:00:01 (was {refresh.LeaseDuration}).");
         }
 
+        if (refresh.RetainFor < refresh.Period)
+        {
+            errors.Add($"{Key}:RetainFor ({refresh.RetainFor}) must be at least {Key}:Period ({refresh.Period}).");
+        }
+
         if (refresh.WatermarkOverlap < TimeSpan.Zero)
         {
             errors.Add($"{Key}:WatermarkOverlap must not be negative (was {refresh.WatermarkOverlap}).");

@@ -30,7 +30,7 @@ internal static class RefreshServiceCollectionExtensions
             return refresh.Mode switch
             {
                 RefreshMode.CompetingLocks => new WalkFreshness(refresh.Period),
-                RefreshMode.Queue => new QueueFreshness(sp.GetRequiredService<QueueVouch>()),
+                RefreshMode.Queue => new QueueFreshness(sp.GetRequiredService<QueueVouch>(), refresh.RetainFor),
                 RefreshMode.Early => new EarlyFreshness(refresh.Beta),
                 _ => LazyFreshness.Instance,
             };

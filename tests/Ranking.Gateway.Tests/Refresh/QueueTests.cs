@@ -80,6 +80,27 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_unchanged_group_stays_fresh_however_old_and_is_never_recomputed_for_age()
+    {
+        await SeedAsync("u", 2);
+        var hosts = StartInstances(2, ("Ranking:Refresh:WatermarkOverlap", "00:00:00"));
+        await HandledAsync(hosts, 2);
+        var leader = await Eventually.Until(() => Task.FromResult(hosts.FirstOrDefault(h => Service<QueueProducer>(h.Host).IsLeader)), h => h.Host is not null, "a leader");
+        var passes = Service<QueueProducer>(leader.Host).Passes;
+
+        // Far past the policy's fresh, stale and stale-if-error windows (60 s, 10 min, 1 h).
+        _fleet.Time.Advance(TimeSpan.FromHours(3));
+        await Eventually.Until(() => Service<QueueProducer>(leader.Host).Passes > passes, "a producer pass three hours later");
+        await Eventually.Until(() => hosts.All(h => Service<QueueVouch>(h.Host).Covers(_fleet.Time.GetUtcNow())), "every instance has the producer's new word");
+
+        var answers = await Task.WhenAll(hosts.Select(h => h.Client.GetAnswerAsync("/ranking/u1")));
+        Assert.All(answers, a => Assert.Equal("FRESH", a.CacheStatus));
+        Assert.Equal("10800", answers[0].Header("Age"));
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+        Assert.Equal(1, await _fleet.Database.BatchQueriesAsync());
+    }
+
+    [Fact]
     public async Task Duplicate_changes_of_one_group_are_coalesced_into_one_recompute()
     {
         await SeedAsync("d", 1);

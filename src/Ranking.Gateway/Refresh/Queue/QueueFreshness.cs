@@ -4,21 +4,19 @@ namespace Ranking.Gateway.Refresh.Queue;
 
 /// <summary>
 /// Queue: the producer knows which groups changed, so while it vouches (<see cref="QueueVouch"/>) an entry is correct
-/// however old it is and is answered FRESH; a changed group's entry is replaced by the consumers. Past the entry's own
-/// stale window it is still FRESH but refreshed once in the background, which bounds the age of a change the producer
-/// cannot see (a writer that neither sets <c>updated_at</c> nor marks the group dirty) and keeps a read entry from
-/// expiring out of Redis. Without the producer's word, entries age into the lazy path.
+/// however old it is: it is answered FRESH and never recomputed just because time passed; a changed group's entry is
+/// replaced by the consumers. Entries therefore stay in Redis for <c>RetainFor</c> after they were written, not just
+/// to the end of their stale-if-error window. Without the producer's word, entries age into the lazy path.
 /// </summary>
-internal sealed class QueueFreshness(QueueVouch vouch) : IFreshnessPolicy
+internal sealed class QueueFreshness(QueueVouch vouch, TimeSpan retainFor) : IFreshnessPolicy
 {
-    public Freshness Judge(CacheEntry entry, DateTimeOffset now)
-    {
-        if (!vouch.Covers(now) || !IsVouchable(entry) || now >= entry.ErrorUntil)
-        {
-            return LazyFreshness.Instance.Judge(entry, now);
-        }
+    public Freshness Judge(CacheEntry entry, DateTimeOffset now) =>
+        vouch.Covers(now) && IsVouchable(entry) ? Freshness.Fresh : LazyFreshness.Instance.Judge(entry, now);
 
-        return now < entry.StaleUntil ? Freshness.Fresh : Freshness.FreshRefreshing;
+    public TimeSpan TimeToLive(CacheEntry entry, DateTimeOffset now)
+    {
+        var own = EntryFactory.TimeToLive(entry, now);
+        return IsVouchable(entry) && retainFor > own ? retainFor : own;
     }
 
     /// <summary>
