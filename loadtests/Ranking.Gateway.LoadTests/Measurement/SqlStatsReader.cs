@@ -15,6 +15,7 @@ internal sealed class SqlStatsReader(NpgsqlDataSource postgres, string database)
                  CASE WHEN s.query ILIKE @writer THEN 'writer'
                       WHEN s.query ILIKE @batched THEN 'batched'
                       WHEN s.query ILIKE @single THEN 'single'
+                      WHEN s.query = 'DISCARD ALL' THEN 'reset'
                       ELSE 'other' END AS kind
           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
           WHERE d.datname = @database) AS q
@@ -52,7 +53,7 @@ internal sealed class SqlStatsReader(NpgsqlDataSource postgres, string database)
             }
 
             SqlCounter Kind(string kind) => kinds.GetValueOrDefault(kind);
-            return new SqlStats(Kind("single"), Kind("batched"), Kind("other"), Kind("writer"), Kind("evictions").Calls);
+            return new SqlStats(Kind("single"), Kind("batched"), Kind("reset"), Kind("other"), Kind("writer"), Kind("evictions").Calls);
         }
         catch (PostgresException ex)
         {

@@ -36,7 +36,9 @@ internal static class ModeRun
         var redis = new RedisStatsReader(bed.Redis.ConnectionString);
         var probe = new CostProbe(sql, redis, bed.Client.Http, bed.Gateways, bed.Started.Select(g => (Func<TimeSpan>)(() => g.CpuTime)).ToArray());
         var writes = new WriteLog();
-        await using var writerDatabase = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(bed.GatewayDatabase) { MaxPoolSize = 2 }.ConnectionString);
+        // No reset on close: every DISCARD ALL in the database is then a gateway's.
+        await using var writerDatabase = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(bed.GatewayDatabase) { MaxPoolSize = 2, NoResetOnClose = true }.ConnectionString);
         var writer = new ScoreWriter(writerDatabase, plan.Groups, args.Users, args.WriteShare, args.Seed, writes);
         using var stopWriter = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var writing = writer.RunAsync(stopWriter.Token);

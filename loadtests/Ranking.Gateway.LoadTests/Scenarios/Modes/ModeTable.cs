@@ -25,6 +25,7 @@ internal static class ModeTable
         Row("groups computed /period", r => r.Window.Sql.Available ? N(r.Window.PerPeriod(r.Window.GroupsComputed(users), period)) : NotAvailable);
         Row("distinct groups read / changed /period", r => $"{N(r.GroupsReadPerPeriod)} / {N(r.ChangedGroupsPerPeriod)}");
         Row("Top-N DB time (ms/min)", r => r.Window.Sql.Available ? N(r.Window.PerMinute(r.Window.Sql.Single.ExecMs + r.Window.Sql.Batched.ExecMs)) : NotAvailable);
+        Row("DISCARD ALL (pooled connection reuse) /min", r => r.Window.Sql.Available ? N(r.Window.PerMinute(r.Window.Sql.Resets.Calls)) : NotAvailable);
         Row("other gateway SQL: calls/min (ms/min)", r => r.Window.Sql.Available ? $"{N(r.Window.PerMinute(r.Window.Sql.Other.Calls))} ({N(r.Window.PerMinute(r.Window.Sql.Other.ExecMs))})" : NotAvailable);
         Row("gateway_origin_queries_total /min", r => N(PerMinute(r.Window, r.Window.Metrics.Total(GatewayCounters.OriginQueries))));
 
