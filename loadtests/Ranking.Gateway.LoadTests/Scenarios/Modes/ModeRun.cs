@@ -76,7 +76,7 @@ internal static class ModeRun
                 cost,
                 StalenessSummary.Of(answers, writes, start.At.UtcTicks, end.At.UtcTicks),
                 gauges,
-                GroupsReadPerPeriod(reads, args.Period),
+                GroupsReadPerPeriod(reads, args.Duration, args.Period),
                 idleWrites,
                 writes.Between(start.At.UtcTicks, end.At.UtcTicks),
                 ChangedGroupsPerPeriod(writes, start.At, end.At, args.Period),
@@ -143,11 +143,17 @@ internal static class ModeRun
         return $"VACUUM (ANALYZE) ranking_scores before the mode started ({clock.Elapsed.TotalSeconds:0.0} s)";
     }
 
-    private static double GroupsReadPerPeriod(PhaseResult reads, TimeSpan period)
+    // Whole periods only: requests the generator sent late spill past the window's end, and a sliver of a period
+    // would pull the average down.
+    private static double GroupsReadPerPeriod(PhaseResult reads, TimeSpan window, TimeSpan period)
     {
         var periodTicks = (long)(period.TotalSeconds * Stopwatch.Frequency);
-        var buckets = reads.Samples.GroupBy(s => s.StartTicks / periodTicks).Select(b => b.Select(s => s.Group).Distinct().Count()).ToArray();
-        return buckets.Length == 0 ? 0 : buckets.Average();
+        var periods = (long)(window / period);
+        var buckets = reads.Samples.Where(s => s.StartTicks / periodTicks < periods)
+            .GroupBy(s => s.StartTicks / periodTicks)
+            .Select(b => b.Select(s => s.Group).Distinct().Count())
+            .ToArray();
+        return buckets.Length == 0 ? double.NaN : buckets.Average();
     }
 
     private static double ChangedGroupsPerPeriod(WriteLog writes, DateTimeOffset from, DateTimeOffset to, TimeSpan period)
@@ -158,6 +164,6 @@ internal static class ModeRun
             counts.Add(writes.Between(at.UtcTicks, (at + period).UtcTicks).Groups);
         }
 
-        return counts.Count == 0 ? 0 : counts.Average();
+        return counts.Count == 0 ? double.NaN : counts.Average();
     }
 }
