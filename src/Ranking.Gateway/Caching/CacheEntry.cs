@@ -7,6 +7,7 @@ namespace Ranking.Gateway.Caching;
 /// to every caller without copying.
 /// </summary>
 /// <param name="ErrorUntil">End of the stale-if-error window (RFC 5861), counted from <paramref name="FreshUntil"/>.</param>
+/// <param name="Duration">How long the origin took to produce it (probabilistic early refresh scales by it).</param>
 [ImmutableObject(true)]
 internal sealed record CacheEntry(
     int StatusCode,
@@ -17,7 +18,5 @@ internal sealed record CacheEntry(
     DateTimeOffset GeneratedAt,
     DateTimeOffset FreshUntil,
     DateTimeOffset StaleUntil,
-    DateTimeOffset ErrorUntil)
-{
-    public CacheStatus StateAt(DateTimeOffset now) => now < FreshUntil ? CacheStatus.Fresh : CacheStatus.Stale;
-}
+    DateTimeOffset ErrorUntil,
+    TimeSpan Duration = default);

@@ -2,9 +2,18 @@ namespace Ranking.Gateway.Caching;
 
 /// <summary>
 /// A read through the cache. <paramref name="Fetch"/> may run in the background after the client has gone,
-/// so it must not capture the request, its HttpContext or its cancellation token.
+/// so it must not capture the request, its HttpContext or its cancellation token. <paramref name="Freshness"/> judges
+/// the entries it finds (the refresh mode's; the entry's own windows when null).
 /// </summary>
-internal sealed record CacheRequest(string Key, string PolicyName, CachePolicy Policy, Func<CancellationToken, Task<OriginResponse>> Fetch);
+internal sealed record CacheRequest(
+    string Key,
+    string PolicyName,
+    CachePolicy Policy,
+    Func<CancellationToken, Task<OriginResponse>> Fetch,
+    IFreshnessPolicy? Freshness = null)
+{
+    public Freshness Judge(CacheEntry entry, DateTimeOffset now) => (Freshness ?? LazyFreshness.Instance).Judge(entry, now);
+}
 
 /// <summary>
 /// The entry that answers a read and how it was obtained. When <paramref name="Stored"/> is false the origin

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Caching.Hybrid;
 using Ranking.Gateway.Caching.Redis;
 
@@ -77,24 +75,24 @@ internal sealed partial class SwrCache
 
             var now = _time.GetUtcNow();
             var entry = item.Entry;
-            CacheStatus? status = item.Source switch
+            var verdict = item.Source switch
             {
-                Source.Bypass when now < entry.FreshUntil => CacheStatus.Bypass,
-                Source.StaleIfError when now < entry.ErrorUntil => CacheStatus.Stale,
-                Source.Origin when item.Sequence > loadsBefore => CacheStatus.Miss,
-                Source.Cache or Source.Origin when now < entry.StaleUntil => entry.StateAt(now),
-                _ => null,
+                Source.Bypass when now < entry.FreshUntil => new Freshness(CacheStatus.Bypass, false),
+                Source.StaleIfError when now < entry.ErrorUntil => new Freshness(CacheStatus.Stale, false),
+                Source.Origin when item.Sequence > loadsBefore => new Freshness(CacheStatus.Miss, false),
+                Source.Cache or Source.Origin => request.Judge(entry, now),
+                _ => Freshness.Unusable,
             };
 
             // The L1 copy outlived its usable life (L1 holds it by wall-clock): drop it and load again.
-            if (status is null && attempt < 2)
+            if (!verdict.IsUsable && attempt < 2)
             {
                 await _l1.RemoveAsync(request.Key, CancellationToken.None);
                 continue;
             }
 
-            var answer = status ?? CacheStatus.Stale;
-            if (answer == CacheStatus.Stale && item.Source != Source.StaleIfError)
+            var answer = verdict.Status ?? CacheStatus.Stale;
+            if (verdict.Refresh || !verdict.IsUsable)
             {
                 StartRevalidation(request, entry);
             }
@@ -124,7 +122,7 @@ internal sealed partial class SwrCache
             return fetched.Entry is null ? throw fetched.Failure : Loaded(fetched, Source.Bypass);
         }
 
-        if (read.Entry is { } cached && _time.GetUtcNow() < cached.StaleUntil)
+        if (read.Entry is { } cached && request.Judge(cached, _time.GetUtcNow()).IsUsable)
         {
             return Loaded(cached, Source.Cache);
         }
@@ -141,7 +139,7 @@ internal sealed partial class SwrCache
                 // Another instance may have stored the entry and released the lock since our read.
                 if ((await _store.GetAsync(request.Key)).Entry is { } stored
                     && stored.GeneratedAt > (expired?.GeneratedAt ?? DateTimeOffset.MinValue)
-                    && _time.GetUtcNow() < stored.StaleUntil)
+                    && request.Judge(stored, _time.GetUtcNow()).IsUsable)
                 {
                     return Loaded(stored, Source.Origin);
                 }
@@ -154,7 +152,7 @@ internal sealed partial class SwrCache
 
                 if (fetched.Storable)
                 {
-                    await _store.SetAsync(request.Key, entry, TimeToLive(entry));
+                    await _store.SetAsync(request.Key, entry, EntryFactory.TimeToLive(entry, _time.GetUtcNow()));
                 }
 
                 return Loaded(fetched, Source.Origin);
@@ -209,27 +207,21 @@ internal sealed partial class SwrCache
                 return;
             }
 
-            // The shared entry may already be newer than the copy this instance saw stale.
+            // The shared entry may already be newer than the copy this instance saw.
             var current = await _store.GetAsync(request.Key);
-            if (current.Entry is { } newer && newer.GeneratedAt > stale.GeneratedAt && _time.GetUtcNow() < newer.FreshUntil)
+            if (current.Entry is { } newer && newer.GeneratedAt > stale.GeneratedAt
+                && request.Judge(newer, _time.GetUtcNow()).Status == CacheStatus.Fresh)
             {
                 outcome = "already-fresh";
                 await _l1.RemoveAsync(request.Key, CancellationToken.None);
                 return;
             }
 
-            var fetched = await FetchAsync(request);
-            if (fetched.Entry is not { } entry)
+            outcome = (await RefreshAsync(request)).Outcome;
+            if (outcome == Refreshed.OriginFailed)
             {
-                outcome = "origin-failed";
-                Log.RevalidationFailed(_logger, request.PolicyName, fetched.Failure);
                 await Task.Delay(request.Policy.RetryDelay, _stopping);
-                return;
             }
-
-            var stored = fetched.Storable && await _store.SetAsync(request.Key, entry, TimeToLive(entry)) == true;
-            outcome = stored ? "refreshed" : "not-stored";
-            await _l1.RemoveAsync(request.Key, CancellationToken.None);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -246,64 +238,73 @@ internal sealed partial class SwrCache
         }
     }
 
+    /// <summary>
+    /// Fetches the key from its origin and stores the answer with the compare-and-set, without taking the key's lock:
+    /// for a caller that already decided it is the one to refresh (a lock winner, a queue consumer).
+    /// </summary>
+    public async Task<Refreshed> RefreshAsync(CacheRequest request)
+    {
+        var fetched = await FetchAsync(request);
+        if (fetched.Entry is not { } entry)
+        {
+            Log.RevalidationFailed(_logger, request.PolicyName, fetched.Failure);
+            return new Refreshed(Refreshed.OriginFailed, fetched.Failure.InnerException ?? fetched.Failure);
+        }
+
+        if (!fetched.Storable)
+        {
+            await _l1.RemoveAsync(request.Key, CancellationToken.None);
+            return new Refreshed(Refreshed.NotStored);
+        }
+
+        return Refreshed.OfStore(await StoreAsync(request.Key, entry));
+    }
+
+    /// <summary>Stores an entry with the compare-and-set (other instances drop their L1 copies) and drops this instance's.</summary>
+    /// <returns>True if stored, false if a newer entry was there, null if Redis is unavailable.</returns>
+    public async Task<bool?> StoreAsync(string key, CacheEntry entry)
+    {
+        var stored = await _store.SetAsync(key, entry, EntryFactory.TimeToLive(entry, _time.GetUtcNow()));
+        await _l1.RemoveAsync(key, CancellationToken.None);
+        return stored;
+    }
+
+    /// <summary>Marks an entry out of date (see <see cref="RedisEntryStore.RevokeAsync"/>) and drops this instance's copy.</summary>
+    public async Task RevokeAsync(string key)
+    {
+        await _store.RevokeAsync(key);
+        await _l1.RemoveAsync(key, CancellationToken.None);
+    }
+
     /// <summary>Calls the origin with its timeout; a failure is returned, not thrown.</summary>
     private async Task<Fetched> FetchAsync(CacheRequest request)
     {
         var startedAt = _time.GetUtcNow();
-        var clock = Stopwatch.StartNew();
+        var started = _time.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
         timeout.CancelAfter(request.Policy.OriginTimeout);
         try
         {
             var response = await request.Fetch(timeout.Token);
+            var duration = _time.GetElapsedTime(started);
             if (response.IsServerError)
             {
-                _metrics.OriginQuery(request.PolicyName, "error", clock.Elapsed);
+                _metrics.OriginQuery(request.PolicyName, "error", duration);
                 return Fetched.Failed(new OriginUnavailableException($"The origin answered {response.StatusCode}.", response));
             }
 
-            _metrics.OriginQuery(request.PolicyName, "ok", clock.Elapsed);
-            return NewEntry(request.Policy, response, startedAt);
+            _metrics.OriginQuery(request.PolicyName, "ok", duration);
+            var (entry, storable) = EntryFactory.Create(request.Policy, response, startedAt, duration);
+            return new Fetched(entry, storable, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || timeout.IsCancellationRequested)
         {
             var outcome = ex is OperationCanceledException ? "timeout" : "error";
-            _metrics.OriginQuery(request.PolicyName, outcome, clock.Elapsed);
+            _metrics.OriginQuery(request.PolicyName, outcome, _time.GetElapsedTime(started));
             Log.OriginFailed(_logger, request.PolicyName, outcome, ex);
             return Fetched.Failed(new OriginUnavailableException($"The origin failed ({outcome}).", inner: ex));
         }
     }
-
-    // generatedAt is when the fetch started: its data is at least that new, and the compare-and-set
-    // orders entries by it.
-    private static Fetched NewEntry(CachePolicy policy, OriginResponse response, DateTimeOffset startedAt)
-    {
-        var negative = policy.IsNegative(response.StatusCode);
-        var storable = response.Storable && (negative || policy.IsCacheable(response.StatusCode));
-        var fresh = negative ? policy.Negative : policy.Fresh + Jitter(policy.FreshJitter);
-        var freshUntil = startedAt + fresh;
-        var staleUntil = negative ? freshUntil : freshUntil + policy.Stale;
-        var errorUntil = negative ? freshUntil : freshUntil + policy.StaleIfError;
-        var entry = new CacheEntry(
-            response.StatusCode,
-            response.ContentType,
-            response.Body,
-            ETagOf(response.Body),
-            response.Headers,
-            startedAt,
-            freshUntil,
-            staleUntil,
-            errorUntil);
-        return new Fetched(entry, storable, null);
-    }
-
-    private TimeSpan TimeToLive(CacheEntry entry) =>
-        entry.ErrorUntil - _time.GetUtcNow() + TimeSpan.FromSeconds(5);
-
-    private static TimeSpan Jitter(TimeSpan max) =>
-        max <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * max.TotalMilliseconds);
-
-    private static string ETagOf(byte[] body) => $"\"{Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 12))}\"";
 
     private L1Item Loaded(CacheEntry entry, Source source) =>
         new(entry, source, Interlocked.Increment(ref _loads));

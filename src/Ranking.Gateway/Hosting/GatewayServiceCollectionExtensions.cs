@@ -6,6 +6,7 @@ using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
 using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
+using Ranking.Gateway.Refresh;
 using StackExchange.Redis;
 
 namespace Ranking.Gateway.Hosting;
@@ -43,6 +44,7 @@ public static class GatewayServiceCollectionExtensions
                 ? ActivatorUtilities.CreateInstance<UpstreamRankingOrigin>(sp)
                 : ActivatorUtilities.CreateInstance<PostgresRankingOrigin>(sp));
         services.TryAddSingleton<RankingReader>();
+        services.AddRefreshModes();
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Refresh;
 
 namespace Ranking.Gateway.Ranking;
 
@@ -21,6 +22,39 @@ public sealed class RankingOptions
     public const string DefaultTopNSql =
         "SELECT user_id, score FROM ranking_scores WHERE group_id = @group ORDER BY score DESC, user_id LIMIT @limit";
 
+    /// <summary>
+    /// The Top-N of many groups in one round trip (queue consumers): parameters <c>@groups</c> (text[]) and
+    /// <c>@limit</c>, columns (group id, user id, score), each group's rows best first.
+    /// </summary>
+    public const string DefaultBatchTopNSql = """
+        SELECT g.group_id, t.user_id, t.score
+        FROM unnest(@groups::text[]) AS g(group_id)
+        CROSS JOIN LATERAL (
+          SELECT r.user_id, r.score FROM ranking_scores r
+          WHERE r.group_id = g.group_id ORDER BY r.score DESC, r.user_id LIMIT @limit) AS t
+        ORDER BY g.group_id, t.score DESC, t.user_id
+        """;
+
+    /// <summary>
+    /// One page of all group ids, in order, after <c>@after</c> (empty on the first page), at most <c>@limit</c>.
+    /// A loose index scan over the primary key: one index probe per group, never a scan of every score.
+    /// </summary>
+    public const string DefaultGroupsSql = """
+        WITH RECURSIVE g(group_id) AS (
+          (SELECT group_id FROM ranking_scores WHERE group_id > @after ORDER BY group_id LIMIT 1)
+          UNION ALL
+          SELECT (SELECT r.group_id FROM ranking_scores r WHERE r.group_id > g.group_id ORDER BY r.group_id LIMIT 1)
+          FROM g WHERE g.group_id IS NOT NULL)
+        SELECT group_id FROM g WHERE group_id IS NOT NULL LIMIT @limit
+        """;
+
+    /// <summary>
+    /// Groups whose scores changed after <c>@since</c>: columns (group id, when it last changed). Served by the
+    /// <c>(updated_at, group_id)</c> index of <c>db/schema.sql</c>.
+    /// </summary>
+    public const string DefaultChangedGroupsSql =
+        "SELECT group_id, max(updated_at) FROM ranking_scores WHERE updated_at > @since GROUP BY group_id";
+
     /// <summary>The cache policy (a name under <c>Gateway:Policies</c>) ranking reads use.</summary>
     [Required]
     public string Policy { get; set; } = "ranking";
@@ -31,6 +65,21 @@ public sealed class RankingOptions
     /// </summary>
     [Required]
     public string TopNSql { get; set; } = DefaultTopNSql;
+
+    /// <inheritdoc cref="DefaultBatchTopNSql"/>
+    [Required]
+    public string BatchTopNSql { get; set; } = DefaultBatchTopNSql;
+
+    /// <inheritdoc cref="DefaultGroupsSql"/>
+    [Required]
+    public string GroupsSql { get; set; } = DefaultGroupsSql;
+
+    /// <inheritdoc cref="DefaultChangedGroupsSql"/>
+    [Required]
+    public string ChangedGroupsSql { get; set; } = DefaultChangedGroupsSql;
+
+    /// <summary>How cached rankings are kept fresh: <c>Ranking:Refresh</c>.</summary>
+    public RefreshOptions Refresh { get; set; } = new();
 
     /// <summary>Read from PostgreSQL (default) or from an existing ranking service.</summary>
     public RankingOriginKind Origin { get; set; } = RankingOriginKind.Postgres;

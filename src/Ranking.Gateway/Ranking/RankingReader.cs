@@ -4,35 +4,42 @@ using Ranking.Gateway.Caching;
 
 namespace Ranking.Gateway.Ranking;
 
-/// <summary>Reads rankings through the SWR cache; the cache always holds a group's full Top-100.</summary>
+/// <summary>
+/// Reads rankings through the SWR cache; the cache always holds a group's full Top-100. The refresh mode's
+/// freshness policy judges the entries it finds.
+/// </summary>
 internal sealed class RankingReader
 {
     public const int MaxLimit = 100;
 
     private readonly SwrCache _cache;
     private readonly IRankingOrigin _origin;
-    private readonly string _policyName;
-    private readonly CachePolicy _policy;
+    private readonly IFreshnessPolicy _freshness;
 
-    public RankingReader(SwrCache cache, IRankingOrigin origin, IOptions<RankingOptions> options, IOptions<GatewayOptions> gateway)
+    public RankingReader(SwrCache cache, IRankingOrigin origin, IFreshnessPolicy freshness, IOptions<RankingOptions> options, IOptions<GatewayOptions> gateway)
     {
         _cache = cache;
         _origin = origin;
-        _policyName = options.Value.Policy;
-        _policy = gateway.Value.Policies[_policyName];
+        _freshness = freshness;
+        PolicyName = options.Value.Policy;
+        Policy = gateway.Value.Policies[PolicyName];
     }
 
-    public CachePolicy Policy => _policy;
+    public string PolicyName { get; }
+
+    public CachePolicy Policy { get; }
 
     public ValueTask<CacheLookup> ReadAsync(string group, CancellationToken cancellationToken) =>
-        _cache.GetAsync(new CacheRequest(Key(group), _policyName, _policy, ct => FetchAsync(group, ct)), cancellationToken);
+        _cache.GetAsync(Request(group), cancellationToken);
 
-    private static string Key(string group) => $"ranking:{group}";
+    /// <summary>A read, or a refresh, of one group's cache entry.</summary>
+    public CacheRequest Request(string group) => new(Key(group), PolicyName, Policy, ct => FetchAsync(group, ct), _freshness);
 
-    // Captures only the group id and the origin: it may run after the client has gone.
-    private async Task<OriginResponse> FetchAsync(string group, CancellationToken cancellationToken)
+    public static string Key(string group) => $"ranking:{group}";
+
+    /// <summary>The answer cached for a group: its Top-100, or a 404 problem when it has no scores.</summary>
+    public static OriginResponse Response(string group, RankingDocument? document)
     {
-        var document = await _origin.GetTopAsync(group, MaxLimit, cancellationToken);
         if (document is null)
         {
             var problem = new { type = "https://tools.ietf.org/html/rfc9110#section-15.5.5", title = "Unknown group", status = 404, detail = $"No ranking exists for group '{group}'." };
@@ -41,4 +48,8 @@ internal sealed class RankingReader
 
         return new OriginResponse(200, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(document, RankingJsonContext.Default.RankingDocument), []);
     }
+
+    // Captures only the group id and the origin: it may run after the client has gone.
+    private async Task<OriginResponse> FetchAsync(string group, CancellationToken cancellationToken) =>
+        Response(group, await _origin.GetTopAsync(group, MaxLimit, cancellationToken));
 }

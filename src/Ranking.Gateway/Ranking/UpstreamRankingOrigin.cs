@@ -24,4 +24,19 @@ internal sealed class UpstreamRankingOrigin(UpstreamFetcher upstream, IOptions<R
             _ => throw new HttpRequestException($"The ranking service answered {response.StatusCode}."),
         };
     }
+
+    // A ranking service has no batch call: one request per group.
+    public async Task<IReadOnlyDictionary<string, RankingDocument>> GetTopManyAsync(IReadOnlyList<string> groups, int limit, CancellationToken cancellationToken)
+    {
+        var documents = new Dictionary<string, RankingDocument>(StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            if (await GetTopAsync(group, limit, cancellationToken) is { } document)
+            {
+                documents[group] = document;
+            }
+        }
+
+        return documents;
+    }
 }

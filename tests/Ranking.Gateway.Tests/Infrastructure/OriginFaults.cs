@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Ranking.Gateway.Ranking;
 
 namespace Ranking.Gateway.Tests.Infrastructure;
@@ -5,15 +6,23 @@ namespace Ranking.Gateway.Tests.Infrastructure;
 /// <summary>Faults a test injects into one gateway host's ranking origin.</summary>
 public sealed class OriginFaults
 {
+    private readonly ConcurrentDictionary<string, byte> _poisoned = new(StringComparer.Ordinal);
     private TaskCompletionSource? _gate;
     private int _calls;
+    private int _batches;
     private int _waiting;
 
     /// <summary>When set, every origin call fails before reaching PostgreSQL.</summary>
     public volatile bool Fail;
 
-    /// <summary>Origin calls made through this host (including failed ones).</summary>
+    /// <summary>Single-group origin calls made through this host (including failed ones).</summary>
     public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>Batched origin calls (many groups in one query) made through this host (including failed ones).</summary>
+    public int Batches => Volatile.Read(ref _batches);
+
+    /// <summary>From now on, recomputing <paramref name="group"/> fails: alone, or in any batch that holds it.</summary>
+    public void Poison(string group) => _poisoned[group] = 0;
 
     /// <summary>Origin calls that have queried PostgreSQL and are held at the gate.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
@@ -28,26 +37,48 @@ public sealed class OriginFaults
         public async Task<RankingDocument?> GetTopAsync(string group, int limit, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref faults._calls);
-            if (faults.Fail)
-            {
-                throw new InvalidOperationException("Injected origin failure.");
-            }
-
+            faults.ThrowIfFailing([group]);
             var document = await inner.GetTopAsync(group, limit, cancellationToken);
-            if (faults._gate is { } gate)
-            {
-                Interlocked.Increment(ref faults._waiting);
-                try
-                {
-                    await gate.Task.WaitAsync(cancellationToken);
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref faults._waiting);
-                }
-            }
-
+            await faults.HoldAsync(cancellationToken);
             return document;
+        }
+
+        public async Task<IReadOnlyDictionary<string, RankingDocument>> GetTopManyAsync(IReadOnlyList<string> groups, int limit, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref faults._batches);
+            faults.ThrowIfFailing(groups);
+            var documents = await inner.GetTopManyAsync(groups, limit, cancellationToken);
+            await faults.HoldAsync(cancellationToken);
+            return documents;
+        }
+    }
+
+    private void ThrowIfFailing(IReadOnlyList<string> groups)
+    {
+        if (Fail)
+        {
+            throw new InvalidOperationException("Injected origin failure.");
+        }
+
+        if (groups.FirstOrDefault(_poisoned.ContainsKey) is { } poisoned)
+        {
+            throw new InvalidOperationException($"Injected failure for group {poisoned}.");
+        }
+    }
+
+    private async Task HoldAsync(CancellationToken cancellationToken)
+    {
+        if (_gate is { } gate)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiting);
+            }
         }
     }
 }

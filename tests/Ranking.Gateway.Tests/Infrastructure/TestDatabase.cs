@@ -70,8 +70,13 @@ public sealed class TestDatabase : IAsyncLifetime
     public Task SeedAsync(string group, int users) =>
         SeedAsync(group, Enumerable.Range(1, users).Select(i => ($"u{i}", (long)(users - i))));
 
-    /// <summary>How many Top-N queries this database has run (all groups).</summary>
-    public async Task<long> OriginQueriesAsync()
+    /// <summary>How many single-group Top-N queries this database has run (all groups).</summary>
+    public Task<long> OriginQueriesAsync() => StatementCallsAsync("%FROM ranking_scores WHERE group_id%ORDER BY score DESC%");
+
+    /// <summary>How many batched Top-N queries (many groups in one statement) this database has run.</summary>
+    public Task<long> BatchQueriesAsync() => StatementCallsAsync("%unnest(%LATERAL%");
+
+    private async Task<long> StatementCallsAsync(string pattern)
     {
         await using var connection = new NpgsqlConnection(RealServices.Postgres);
         await connection.OpenAsync();
@@ -79,10 +84,11 @@ public sealed class TestDatabase : IAsyncLifetime
             """
             SELECT coalesce(sum(s.calls), 0)::bigint
             FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
-            WHERE d.datname = @db AND s.query ILIKE '%FROM ranking_scores WHERE group_id%ORDER BY score DESC%'
+            WHERE d.datname = @db AND s.query ILIKE @pattern
             """,
             connection);
         command.Parameters.AddWithValue("db", Name);
+        command.Parameters.AddWithValue("pattern", pattern);
         return (long)(await command.ExecuteScalarAsync())!;
     }
 }

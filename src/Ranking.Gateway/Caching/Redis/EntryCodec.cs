@@ -1,9 +1,12 @@
 namespace Ranking.Gateway.Caching.Redis;
 
-/// <summary>The binary envelope an entry is stored in. A version byte leads so the format can change.</summary>
+/// <summary>
+/// The binary envelope an entry is stored in. A version byte leads so the format can change: version 2 added the
+/// origin's duration at the end; version 1 entries (written before) still read, with a duration of zero.
+/// </summary>
 internal static class EntryCodec
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
 
     public static byte[] Encode(CacheEntry entry)
     {
@@ -26,6 +29,7 @@ internal static class EntryCodec
 
         writer.Write(entry.Body.Length);
         writer.Write(entry.Body);
+        writer.Write(entry.Duration.Ticks);
         writer.Flush();
         return stream.ToArray();
     }
@@ -37,7 +41,7 @@ internal static class EntryCodec
         {
             using var reader = new BinaryReader(new MemoryStream(data, writable: false));
             var version = reader.ReadByte();
-            if (version != Version)
+            if (version is not (1 or Version))
             {
                 throw new InvalidDataException($"Unknown entry version {version}.");
             }
@@ -62,18 +66,20 @@ internal static class EntryCodec
             }
 
             var length = reader.ReadInt32();
-            if (length < 0 || length != data.Length - reader.BaseStream.Position)
+            var trailer = version == 1 ? 0 : sizeof(long);
+            if (length < 0 || length != data.Length - reader.BaseStream.Position - trailer)
             {
                 throw new InvalidDataException("Body length does not match the envelope.");
             }
 
             var body = reader.ReadBytes(length);
-            if (status is < 100 or > 599 || freshUntil < generatedAt || staleUntil < freshUntil)
+            var duration = version == 1 ? TimeSpan.Zero : TimeSpan.FromTicks(reader.ReadInt64());
+            if (status is < 100 or > 599 || freshUntil < generatedAt || staleUntil < freshUntil || duration < TimeSpan.Zero)
             {
                 throw new InvalidDataException("Entry fields are out of range.");
             }
 
-            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil);
+            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration);
         }
         catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException)
         {

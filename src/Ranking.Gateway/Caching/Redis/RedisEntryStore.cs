@@ -28,6 +28,14 @@ internal sealed partial class RedisEntryStore
         return 1
         """;
 
+    // Replaces an entry only while it is still the one that was read (same generatedAt), keeping its expiry.
+    private const string ReplaceSameScript = """
+        if redis.call('HGET', KEYS[1], 'g') ~= ARGV[1] then return 0 end
+        redis.call('HSET', KEYS[1], 'd', ARGV[2])
+        redis.call('PUBLISH', ARGV[3], ARGV[4])
+        return 1
+        """;
+
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(200);
 
@@ -55,9 +63,12 @@ internal sealed partial class RedisEntryStore
 
     public bool IsAvailable => !_breaker.IsOpen;
 
-    public string EntryKey(string key) => $"{_prefix}{{{key}}}:entry";
+    public string EntryKey(string key) => SlotKey(key, "entry");
 
-    public string LockKey(string key) => $"{_prefix}{{{key}}}:lock";
+    public string LockKey(string key) => SlotKey(key, "lock");
+
+    /// <summary>A key of <paramref name="key"/>'s own, in the same cluster slot as its entry: <c>{prefix}{key}:suffix</c>.</summary>
+    public string SlotKey(string key, string suffix) => $"{_prefix}{{{key}}}:{suffix}";
 
     public async Task<StoreRead> GetAsync(string key)
     {
@@ -112,6 +123,44 @@ internal sealed partial class RedisEntryStore
                     entry.GeneratedAt.ToUnixTimeMilliseconds(),
                     EntryCodec.Encode(entry),
                     (long)Math.Max(1, timeToLive.TotalMilliseconds),
+                    _channel.ToString(),
+                    $"{_instanceId}\n{key}",
+                ]);
+            return (int)result == 1;
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Cuts an entry's fresh window to nothing, keeping its stale and stale-if-error windows: its data is known to be
+    /// out of date and could not be recomputed. Readers then see it STALE. An entry replaced meanwhile is left alone.
+    /// </summary>
+    /// <returns>True if revoked, false if there was nothing (still fresh) to revoke, null if Redis is unavailable.</returns>
+    public async Task<bool?> RevokeAsync(string key)
+    {
+        var read = await GetAsync(key);
+        if (!read.Available)
+        {
+            return null;
+        }
+
+        if (read.Entry is not { } entry || entry.FreshUntil <= entry.GeneratedAt)
+        {
+            return false;
+        }
+
+        try
+        {
+            var result = await _redis.GetDatabase().ScriptEvaluateAsync(
+                ReplaceSameScript,
+                [EntryKey(key)],
+                [
+                    entry.GeneratedAt.ToUnixTimeMilliseconds(),
+                    EntryCodec.Encode(entry with { FreshUntil = entry.GeneratedAt }),
                     _channel.ToString(),
                     $"{_instanceId}\n{key}",
                 ]);

@@ -1,0 +1,25 @@
+namespace Ranking.Gateway.Caching;
+
+/// <summary>
+/// How a read treats a cached entry: answered FRESH or STALE, or not usable at all (a miss), and whether a
+/// background refresh starts. The refresh mode decides it; the read path is the same in every mode.
+/// </summary>
+internal interface IFreshnessPolicy
+{
+    Freshness Judge(CacheEntry entry, DateTimeOffset now);
+}
+
+/// <summary>A verdict on one entry at one moment. A null <paramref name="Status"/> means the entry cannot answer.</summary>
+internal readonly record struct Freshness(CacheStatus? Status, bool Refresh)
+{
+    public static Freshness Fresh => new(CacheStatus.Fresh, false);
+
+    /// <summary>Answered FRESH, and refreshed in the background ahead of time.</summary>
+    public static Freshness FreshRefreshing => new(CacheStatus.Fresh, true);
+
+    public static Freshness Stale => new(CacheStatus.Stale, true);
+
+    public static Freshness Unusable => new(null, false);
+
+    public bool IsUsable => Status is not null;
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+using Ranking.Gateway.Ranking;
+
+namespace Ranking.Gateway.Refresh.CompetingLocks;
+
+/// <summary>
+/// Architecture 1: every instance, every period, walks all groups a page at a time and tries each group's lock for
+/// that period; the winner recomputes the group, the others move on at once. Exactly one recompute per group per
+/// period across the fleet, at the price the source document names: lock traffic grows with groups × instances.
+/// </summary>
+/// <remarks>
+/// Periods are numbered on the <see cref="TimeProvider"/>'s clock (period n starts at n × Period since the Unix
+/// epoch), so instances agree on which period it is; each instance walks at its own random offset into the period.
+/// </remarks>
+internal sealed partial class GroupWalker(
+    GroupCatalog catalog,
+    WalkLocks locks,
+    GroupRefresher refresher,
+    RefreshMetrics metrics,
+    IOptions<RankingOptions> options,
+    TimeProvider time,
+    ILogger<GroupWalker> logger)
+{
+    private long _walks;
+
+    /// <summary>Walks this instance has finished.</summary>
+    public long Walks => Interlocked.Read(ref _walks);
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        var period = options.Value.Refresh.Period;
+        var offset = TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * period.Ticks / 2));
+        var number = PeriodOf(time.GetUtcNow(), period);
+        while (!stopping.IsCancellationRequested)
+        {
+            await WalkAsync(number, stopping);
+
+            // The next period; or, when this walk overran it, the current one.
+            number = Math.Max(number + 1, PeriodOf(time.GetUtcNow(), period));
+            var wait = DateTimeOffset.FromUnixTimeMilliseconds(number * (long)period.TotalMilliseconds) + offset - time.GetUtcNow();
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, time, stopping);
+            }
+        }
+    }
+
+    /// <summary>One walk over all groups for period <paramref name="number"/>. Failures are logged, never thrown.</summary>
+    public async Task WalkAsync(long number, CancellationToken stopping)
+    {
+        var settings = options.Value.Refresh;
+        var started = time.GetTimestamp();
+        try
+        {
+            await foreach (var page in catalog.PagesAsync(stopping))
+            {
+                var won = await locks.TryTakeAsync(page, number, settings.Period);
+                metrics.LockAttempts("acquired", won.Count(w => w == true));
+                metrics.LockAttempts("busy", won.Count(w => w == false));
+                metrics.LockAttempts("failed", won.Count(w => w is null));
+                var winners = page.Where((_, i) => won[i] == true);
+                await Parallel.ForEachAsync(winners, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = stopping }, async (group, _) =>
+                {
+                    var refreshed = await refresher.RefreshAsync(group);
+                    metrics.Group(RefreshMode.CompetingLocks, refreshed.Outcome);
+                });
+            }
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            // The groups not reached this period age into the lazy path; the next period walks again.
+            Log.WalkFailed(logger, number, ex);
+        }
+
+        metrics.Cycle(RefreshMode.CompetingLocks, time.GetElapsedTime(started));
+        Interlocked.Increment(ref _walks);
+    }
+
+    private static long PeriodOf(DateTimeOffset now, TimeSpan period) => now.ToUnixTimeMilliseconds() / (long)period.TotalMilliseconds;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "The walk over all groups for period {Period} failed; it is tried again next period.")]
+        public static partial void WalkFailed(ILogger logger, long period, Exception exception);
+    }
+}

@@ -1,0 +1,171 @@
+using Microsoft.Extensions.Options;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Ranking;
+using StackExchange.Redis;
+
+namespace Ranking.Gateway.Refresh.Queue;
+
+/// <summary>
+/// Architecture 2's consumers: every instance reads queued groups in batches, recomputes a batch with one SQL
+/// statement, writes the entries and acknowledges them. A failed item stays pending and is retried after a backoff;
+/// an item delivered <c>MaxDeliveries</c> times goes to the dead-letter stream with its last error (and its cached
+/// entry is marked out of date); a crashed consumer's items are taken over after the visibility timeout.
+/// StackExchange.Redis has no blocking reads, so an idle consumer polls with backoff and the producer wakes it over
+/// pub/sub when it queues work.
+/// </summary>
+internal sealed partial class QueueConsumer(
+    RefreshQueue queue,
+    GroupRefresher refresher,
+    SwrCache cache,
+    RefreshMetrics metrics,
+    RefreshInstance instance,
+    IOptions<RankingOptions> options,
+    ILogger<QueueConsumer> logger)
+{
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LastPoll = TimeSpan.FromSeconds(1);
+
+    private TaskCompletionSource _wake = NewSignal();
+    private long _handled;
+
+    /// <summary>Items this instance has finished with: stored, or moved to the dead-letter stream.</summary>
+    public long Handled => Interlocked.Read(ref _handled);
+
+    /// <summary>Wakes every idle consumer loop of this instance (the producer queued work).</summary>
+    public void WakeUp() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
+
+    public async Task RunAsync(int index, CancellationToken stopping)
+    {
+        var settings = options.Value.Refresh;
+        var name = $"{instance.Name}#{index}";
+        var poll = FirstPoll;
+        var nextClaim = 0L;
+        while (!stopping.IsCancellationRequested)
+        {
+            var wake = Volatile.Read(ref _wake);
+            try
+            {
+                IReadOnlyList<QueueItem> items = [];
+                if (Environment.TickCount64 >= nextClaim)
+                {
+                    items = await queue.ClaimDueAsync(name, settings.BatchSize, settings.RetryBackoff, settings.VisibilityTimeout);
+                    nextClaim = Environment.TickCount64 + (long)Math.Min(settings.RetryBackoff.TotalMilliseconds, LastPoll.TotalMilliseconds);
+                }
+
+                if (items.Count == 0)
+                {
+                    items = await queue.ReadNewAsync(name, settings.BatchSize);
+                }
+
+                if (items.Count > 0)
+                {
+                    await HandleAsync(items, settings.MaxDeliveries);
+                    poll = FirstPoll;
+                    continue;
+                }
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                // The stream is new, or was deleted (a flushed Redis): make the group again.
+                await TryAsync(queue.EnsureConsumerGroupAsync);
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                Log.ConsumeFailed(logger, ex);
+            }
+
+            await Task.WhenAny(wake.Task, Task.Delay(poll, stopping));
+            poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, LastPoll.Ticks));
+        }
+    }
+
+    private async Task HandleAsync(IReadOnlyList<QueueItem> items, int maxDeliveries)
+    {
+        var done = new List<string>(items.Count);
+        var work = new List<QueueItem>(items.Count);
+        foreach (var item in items)
+        {
+            if (item.Group.Length == 0)
+            {
+                await DeadLetterAsync(item, "malformed item: no group id");
+            }
+            else if (item.Deliveries > maxDeliveries)
+            {
+                await DeadLetterAsync(item, item.LastError ?? "delivered too many times");
+            }
+            else
+            {
+                work.Add(item);
+            }
+        }
+
+        var groups = work.Select(i => i.Group).Distinct(StringComparer.Ordinal).ToArray();
+        if (groups.Length == 0)
+        {
+            return;
+        }
+
+        await queue.TakeAsync(groups);
+        var outcomes = await refresher.RefreshBatchAsync(groups);
+        foreach (var item in work)
+        {
+            var outcome = outcomes[item.Group];
+            metrics.Group(RefreshMode.Queue, outcome.Succeeded ? outcome.Outcome : "failed");
+            if (outcome.Succeeded)
+            {
+                done.Add(item.Id);
+                continue;
+            }
+
+            var error = outcome.Error!.Message;
+            if (item.Deliveries >= maxDeliveries)
+            {
+                await DeadLetterAsync(item, error);
+            }
+            else
+            {
+                await queue.FailAsync(item, error);
+            }
+        }
+
+        await queue.CompleteAsync(done);
+        Interlocked.Add(ref _handled, done.Count);
+    }
+
+    private async Task DeadLetterAsync(QueueItem item, string error)
+    {
+        await queue.DeadLetterAsync(item, error);
+        metrics.DeadLettered();
+        Log.DeadLettered(logger, item.Group, item.Deliveries, error);
+        if (item.Group.Length > 0)
+        {
+            // Its change never reached the cache: readers should see the entry STALE, not FRESH.
+            await cache.RevokeAsync(RankingReader.Key(item.Group));
+        }
+
+        Interlocked.Increment(ref _handled);
+    }
+
+    private static async Task TryAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // Tried again on the next poll.
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 330, Level = LogLevel.Warning, Message = "Queue consumer failed; retrying after a pause.")]
+        public static partial void ConsumeFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 331, Level = LogLevel.Error, Message = "Group {Group} moved to the dead-letter stream after {Deliveries} deliveries: {Error}")]
+        public static partial void DeadLettered(ILogger logger, string group, long deliveries, string error);
+    }
+}

@@ -1,0 +1,246 @@
+using Microsoft.Extensions.Options;
+using Ranking.Gateway.Ranking;
+
+namespace Ranking.Gateway.Refresh.Queue;
+
+/// <summary>
+/// Architecture 2's producer. Exactly one instance at a time holds the lease (<see cref="LeaderLease"/>) and, each
+/// period, queues the groups that changed: those PostgreSQL shows with an <c>updated_at</c> past the watermark, and
+/// those writers marked in the dirty set. On its very first pass (no watermark yet) it queues every group, which
+/// pre-caches them all. Then, if the consumers keep up, it vouches for the cache until two periods from now.
+/// </summary>
+/// <remarks>
+/// Passes follow the <see cref="TimeProvider"/>'s clock (like entry lifetimes); the lease is renewed on real time, since
+/// Redis expires it on real time. A leader that stalls past its lease (a long GC pause) may overlap with its successor
+/// for one pass: harmless, since a group already queued is not queued again and the watermark only moves forward.
+/// </remarks>
+internal sealed partial class QueueProducer(
+    GroupCatalog catalog,
+    RefreshQueue queue,
+    LeaderLease lease,
+    QueueVouch vouch,
+    RefreshMetrics metrics,
+    IOptions<RankingOptions> options,
+    TimeProvider time,
+    ILogger<QueueProducer> logger)
+{
+    private const int Chunk = 500;
+
+    // Changes already queued whose updated_at is still inside the overlap window, so re-reading the window
+    // does not queue them again. Bounded by the groups changed within one overlap.
+    private readonly Dictionary<string, DateTime> _recent = new(StringComparer.Ordinal);
+    private TaskCompletionSource _leadershipChanged = NewSignal();
+    private bool _leader;
+    private long _passes;
+
+    /// <summary>Passes this instance has made as the producer.</summary>
+    public long Passes => Interlocked.Read(ref _passes);
+
+    /// <summary>Whether this instance holds the lease (as of its last renewal).</summary>
+    public bool IsLeader => Volatile.Read(ref _leader);
+
+    public Task RunAsync(CancellationToken stopping) => Task.WhenAll(KeepLeaseAsync(stopping), ProduceAsync(stopping));
+
+    // Renews (or takes) the lease on real time, whatever the passes are doing, so a long pass cannot lose it.
+    private async Task KeepLeaseAsync(CancellationToken stopping)
+    {
+        var duration = options.Value.Refresh.LeaseDuration;
+        try
+        {
+            while (!stopping.IsCancellationRequested)
+            {
+                var leader = await TryHoldLeaseAsync(duration);
+                if (leader != IsLeader)
+                {
+                    Volatile.Write(ref _leader, leader);
+                    metrics.Queue(null);
+                    Log.Leadership(logger, leader);
+                    Interlocked.Exchange(ref _leadershipChanged, NewSignal()).TrySetResult();
+                }
+
+                await Task.Delay(duration / 3, stopping);
+            }
+        }
+        finally
+        {
+            if (IsLeader)
+            {
+                // Stopping cleanly: let another instance take over now rather than after the lease runs out.
+                Volatile.Write(ref _leader, false);
+                await ReleaseLeaseAsync();
+                metrics.Queue(null);
+            }
+        }
+    }
+
+    // While this instance leads: a pass at once, then one per period (the gateway's clock).
+    private async Task ProduceAsync(CancellationToken stopping)
+    {
+        var period = options.Value.Refresh.Period;
+        var leading = false;
+        var next = DateTimeOffset.MinValue;
+        while (!stopping.IsCancellationRequested)
+        {
+            var changed = Volatile.Read(ref _leadershipChanged);
+            if (IsLeader != leading)
+            {
+                leading = IsLeader;
+                _recent.Clear();
+                next = time.GetUtcNow();
+            }
+
+            if (leading && time.GetUtcNow() >= next)
+            {
+                next = time.GetUtcNow() + period;
+                await PassAsync(stopping);
+                continue;
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var due = leading ? Task.Delay(next - time.GetUtcNow(), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+            await Task.WhenAny(changed.Task, due);
+            await wait.CancelAsync();
+        }
+    }
+
+    /// <summary>One producer pass. Failures are logged, never thrown; what was not queued is found next pass.</summary>
+    public async Task PassAsync(CancellationToken stopping)
+    {
+        var settings = options.Value.Refresh;
+        var started = time.GetTimestamp();
+        try
+        {
+            var now = time.GetUtcNow();
+            var queued = await QueueChangesAsync(settings.WatermarkOverlap, now, stopping);
+            long taken;
+            do
+            {
+                (taken, var dirty) = await queue.EnqueueDirtyAsync(Chunk, now);
+                metrics.Enqueued("dirty", dirty);
+                queued += dirty;
+            }
+            while (taken == Chunk);
+
+            if (queued > 0)
+            {
+                await queue.WakeConsumersAsync();
+            }
+
+            var stats = await queue.StatsAsync(now);
+            metrics.Queue(stats);
+            await VouchAsync(stats, now, settings.Period);
+        }
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
+        {
+            Log.PassFailed(logger, ex);
+        }
+
+        metrics.Cycle(RefreshMode.Queue, time.GetElapsedTime(started));
+        Interlocked.Increment(ref _passes);
+    }
+
+    private async Task<long> QueueChangesAsync(TimeSpan overlap, DateTimeOffset now, CancellationToken stopping)
+    {
+        if (await queue.GetWatermarkAsync() is not { } watermark)
+        {
+            var start = await catalog.NowAsync(stopping);
+            var all = 0L;
+            await foreach (var page in catalog.PagesAsync(stopping))
+            {
+                all += await queue.EnqueueAsync(page.Select(g => new GroupChange(g, start)).ToArray(), now);
+            }
+
+            metrics.Enqueued("all", all);
+            await queue.AdvanceWatermarkAsync(start);
+            return all;
+        }
+
+        var newest = watermark;
+        var queued = 0L;
+        var chunk = new List<GroupChange>(Chunk);
+        await foreach (var change in catalog.ChangedSinceAsync(watermark - overlap, stopping))
+        {
+            if (_recent.TryGetValue(change.Group, out var seen) && seen >= change.ChangedAt)
+            {
+                continue;
+            }
+
+            _recent[change.Group] = change.ChangedAt;
+            newest = change.ChangedAt > newest ? change.ChangedAt : newest;
+            chunk.Add(change);
+            if (chunk.Count == Chunk)
+            {
+                queued += await queue.EnqueueAsync(chunk, now);
+                chunk.Clear();
+            }
+        }
+
+        queued += await queue.EnqueueAsync(chunk, now);
+        metrics.Enqueued("watermark", queued);
+        await queue.AdvanceWatermarkAsync(newest);
+        foreach (var (group, changedAt) in _recent)
+        {
+            if (changedAt <= newest - overlap)
+            {
+                _recent.Remove(group);
+            }
+        }
+
+        return queued;
+    }
+
+    // The consumers keep up when nothing has waited in the queue for more than two periods.
+    private async Task VouchAsync(QueueStats stats, DateTimeOffset now, TimeSpan period)
+    {
+        if (stats.OldestQueuedAge <= 2 * period)
+        {
+            var until = now + (2 * period);
+            await queue.SetVouchAsync(until, 2 * period);
+            vouch.Set(until);
+            return;
+        }
+
+        Log.Behind(logger, stats.OldestQueuedAge, stats.Length);
+        await queue.WithdrawVouchAsync();
+        vouch.Set(null);
+    }
+
+    private async Task<bool> TryHoldLeaseAsync(TimeSpan duration)
+    {
+        try
+        {
+            return await lease.HoldAsync(duration);
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // Without Redis nobody can hold the lease; readers fall back to the lazy path.
+            return false;
+        }
+    }
+
+    private async Task ReleaseLeaseAsync()
+    {
+        try
+        {
+            await lease.ReleaseAsync();
+        }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            // It expires on its own.
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Queue producer lease held by this instance: {Leader}.")]
+        public static partial void Leadership(ILogger logger, bool leader);
+
+        [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "Queue producer pass failed; changes not queued now are found on the next pass.")]
+        public static partial void PassFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Queue consumers are behind (oldest item queued {Age} ago, {Length} items queued): cached rankings age into the lazy path until they catch up.")]
+        public static partial void Behind(ILogger logger, TimeSpan age, long length);
+    }
+}

@@ -1,0 +1,50 @@
+namespace Ranking.Gateway.Refresh;
+
+/// <summary>
+/// <c>Ranking:Refresh</c>: which architecture keeps cached rankings fresh, and its knobs. The read path is the same in
+/// every mode; a background mode only keeps entries fresh ahead of reads, and when it stops, reads fall back to the
+/// lazy path.
+/// </summary>
+public sealed class RefreshOptions
+{
+    public RefreshMode Mode { get; set; } = RefreshMode.Lazy;
+
+    /// <summary>
+    /// CompetingLocks: how often every group is recomputed. Queue: how often the producer looks for changed groups.
+    /// "Rankings may lag one minute." Each instance runs at its own random offset within the period.
+    /// </summary>
+    public TimeSpan Period { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Group ids read per page of <c>Ranking:GroupsSql</c>; never all ids in memory at once.</summary>
+    public int PageSize { get; set; } = 1000;
+
+    /// <summary>CompetingLocks: recomputes one instance runs at once.</summary>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>Queue: groups a consumer takes at once, recomputed in one SQL round trip.</summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Queue: consumer loops per instance; 0 makes an instance produce (when elected) but not consume.</summary>
+    public int Consumers { get; set; } = 1;
+
+    /// <summary>Queue: deliveries of one item before it goes to the dead-letter stream with its last error.</summary>
+    public int MaxDeliveries { get; set; } = 5;
+
+    /// <summary>Queue: a failed item is retried after this, doubled on each further delivery.</summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Queue: how long a consumer may hold items unacknowledged before another takes them over (it crashed).</summary>
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Queue: the producer's lease; when its holder dies, another instance produces within this long.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Queue: each scan for changes reaches back this far behind the watermark, so a write whose transaction began
+    /// before the last scan but committed after it (its <c>updated_at</c> is then older than the watermark) is not missed.
+    /// </summary>
+    public TimeSpan WatermarkOverlap { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Early: XFetch's β; above 1 refreshes earlier, below 1 later.</summary>
+    public double Beta { get; set; } = 1.0;
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Options;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Ranking;
+
+namespace Ranking.Gateway.Refresh;
+
+/// <summary>Checks <c>Ranking:Refresh</c> and the group queries it uses, naming the offending key.</summary>
+internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) : IValidateOptions<RankingOptions>
+{
+    private const string Key = "Ranking:Refresh";
+
+    public ValidateOptionsResult Validate(string? name, RankingOptions options)
+    {
+        var errors = new List<string>();
+        var refresh = options.Refresh;
+        Uses(options.GroupsSql, "Ranking:GroupsSql", "@after", "@limit");
+        Uses(options.ChangedGroupsSql, "Ranking:ChangedGroupsSql", "@since");
+        Uses(options.BatchTopNSql, "Ranking:BatchTopNSql", "@groups", "@limit");
+
+        if (!Enum.IsDefined(refresh.Mode))
+        {
+            errors.Add($"{Key}:Mode must be one of {string.Join(", ", Enum.GetNames<RefreshMode>())}.");
+        }
+
+        if (refresh.Period < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"{Key}:Period must be at least 00:00:00.100 (was {refresh.Period}).");
+        }
+
+        InRange(refresh.PageSize, 1, 100_000, "PageSize");
+        InRange(refresh.Concurrency, 1, 64, "Concurrency");
+        InRange(refresh.BatchSize, 1, 1000, "BatchSize");
+        InRange(refresh.Consumers, 0, 16, "Consumers");
+        InRange(refresh.MaxDeliveries, 1, 100, "MaxDeliveries");
+        if (refresh.RetryBackoff <= TimeSpan.Zero)
+        {
+            errors.Add($"{Key}:RetryBackoff must be positive (was {refresh.RetryBackoff}).");
+        }
+
+        if (refresh.LeaseDuration < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{Key}:LeaseDuration must be at least 00:00:01 (was {refresh.LeaseDuration}).");
+        }
+
+        if (refresh.WatermarkOverlap < TimeSpan.Zero)
+        {
+            errors.Add($"{Key}:WatermarkOverlap must not be negative (was {refresh.WatermarkOverlap}).");
+        }
+
+        if (!double.IsFinite(refresh.Beta) || refresh.Beta <= 0)
+        {
+            errors.Add($"{Key}:Beta must be a positive number (was {refresh.Beta}).");
+        }
+
+        if (gateway.Value.Policies.TryGetValue(options.Policy, out var policy) && refresh.VisibilityTimeout <= policy.OriginTimeout)
+        {
+            errors.Add($"{Key}:VisibilityTimeout ({refresh.VisibilityTimeout}) must be longer than Gateway:Policies:{options.Policy}:OriginTimeout ({policy.OriginTimeout}), or a slow batch is taken over while it still runs.");
+        }
+
+        if (refresh.Mode is RefreshMode.CompetingLocks or RefreshMode.Queue && options.Origin != RankingOriginKind.Postgres)
+        {
+            errors.Add($"{Key}:Mode {refresh.Mode} needs Ranking:Origin Postgres: it lists and watches groups in PostgreSQL.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+
+        void Uses(string sql, string key, params string[] parameters)
+        {
+            foreach (var parameter in parameters)
+            {
+                if (!sql.Contains(parameter, StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add($"{key} must use the parameter {parameter}.");
+                }
+            }
+        }
+
+        void InRange(int value, int min, int max, string setting)
+        {
+            if (value < min || value > max)
+            {
+                errors.Add($"{Key}:{setting} must be from {min} to {max} (was {value}).");
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+using Ranking.Gateway.Ranking;
+using Ranking.Gateway.Refresh.CompetingLocks;
+using Ranking.Gateway.Refresh.Queue;
+using StackExchange.Redis;
+
+namespace Ranking.Gateway.Refresh;
+
+/// <summary>
+/// Runs the configured refresh mode's background work: the walker (CompetingLocks), or the producer, the consumers and
+/// the vouch watcher (Queue). Lazy and Early have none. Every loop handles its own failures, so background work can
+/// stop being useful but never stops the gateway.
+/// </summary>
+internal sealed partial class RefreshService(IOptions<RankingOptions> options, IServiceProvider services, ILogger<RefreshService> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => options.Value.Refresh.Mode switch
+    {
+        RefreshMode.CompetingLocks => services.GetRequiredService<GroupWalker>().RunAsync(stoppingToken),
+        RefreshMode.Queue => RunQueueAsync(stoppingToken),
+        _ => Task.CompletedTask,
+    };
+
+    private async Task RunQueueAsync(CancellationToken stopping)
+    {
+        var queue = services.GetRequiredService<RefreshQueue>();
+        var consumer = services.GetRequiredService<QueueConsumer>();
+        var producer = services.GetRequiredService<QueueProducer>();
+        await SubscribeAsync(queue, consumer, stopping);
+        var consumers = Enumerable.Range(0, options.Value.Refresh.Consumers).Select(i => consumer.RunAsync(i, stopping));
+        await Task.WhenAll([producer.RunAsync(stopping), WatchVouchAsync(queue, stopping), .. consumers]);
+    }
+
+    // The consumers' wake-up call; retried until Redis answers (consumers poll meanwhile).
+    private async Task SubscribeAsync(RefreshQueue queue, QueueConsumer consumer, CancellationToken stopping)
+    {
+        var subscriber = services.GetRequiredService<IConnectionMultiplexer>().GetSubscriber();
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await queue.EnsureConsumerGroupAsync();
+                await subscriber.SubscribeAsync(queue.Wake, (_, _) => consumer.WakeUp());
+                return;
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                Log.NotReady(logger, ex);
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+            }
+        }
+    }
+
+    // Every instance keeps a copy of the producer's vouch; a second old at most.
+    private async Task WatchVouchAsync(RefreshQueue queue, CancellationToken stopping)
+    {
+        var vouch = services.GetRequiredService<QueueVouch>();
+        var every = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, options.Value.Refresh.Period.Ticks / 2));
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                vouch.Set(await queue.GetVouchAsync());
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                // The last copy stands until it runs out.
+            }
+
+            await Task.Delay(every, stopping);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "The refresh queue is not reachable yet; retrying.")]
+        public static partial void NotReady(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,256 @@
+using Ranking.Gateway.Refresh;
+using Ranking.Gateway.Refresh.Queue;
+using Ranking.Gateway.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace Ranking.Gateway.Tests.Refresh;
+
+/// <summary>Architecture 2: an elected producer queues changed groups; every instance consumes, in batches.</summary>
+public sealed class QueueTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Lease = TimeSpan.FromSeconds(1);
+
+    private RefreshFleet _fleet = null!;
+    private ConnectionMultiplexer _redis = null!;
+
+    public async Task InitializeAsync()
+    {
+        _fleet = await RefreshFleet.CreateAsync(Period);
+        _redis = await ConnectionMultiplexer.ConnectAsync(RealServices.Redis);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _fleet.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    private IDatabase Redis => _redis.GetDatabase();
+
+    private string Key(string name) => _fleet.Prefix + "{refresh}:" + name;
+
+    [Fact]
+    public async Task The_first_pass_precaches_every_group_in_batches_of_one_statement_each()
+    {
+        await SeedAsync("b", 25);
+        var hosts = StartInstances(2, ("Ranking:Refresh:BatchSize", "10"));
+
+        await HandledAsync(hosts, 25);
+
+        // 25 groups in batches of at most 10: three statements, no single-group query.
+        Assert.Equal(3, await _fleet.Database.BatchQueriesAsync());
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+        var answers = await Task.WhenAll(Enumerable.Range(1, 25).Select(i => hosts[i % 2].Client.GetAnswerAsync($"/ranking/b{i}")));
+        Assert.All(answers, a => Assert.Equal("FRESH", a.CacheStatus));
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+        Assert.Equal(0, await Redis.StreamLengthAsync(Key("queue")));
+    }
+
+    [Fact]
+    public async Task A_change_written_to_postgres_is_served_fresh_within_one_period_with_no_miss()
+    {
+        await SeedAsync("c", 3);
+
+        // No reach-back behind the watermark: the groups seeded a moment ago would otherwise be queued once more.
+        var hosts = StartInstances(2, ("Ranking:Refresh:WatermarkOverlap", "00:00:00"));
+        await HandledAsync(hosts, 3);
+        var before = await hosts[0].Client.GetAnswerAsync("/ranking/c2");
+        Assert.Equal(("FRESH", "u1"), (before.CacheStatus, before.UserIds[0]));
+
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = 1000000, updated_at = now() WHERE group_id = 'c2' AND user_id = 'u5'");
+        _fleet.Time.Advance(Period);
+
+        // No more time passes: the producer's pass for this period and one batch must bring the change.
+        var seen = new List<Answer>();
+        await Eventually.Until(
+            async () =>
+            {
+                var answer = await hosts[seen.Count % 2].Client.GetAnswerAsync("/ranking/c2");
+                seen.Add(answer);
+                return answer;
+            },
+            a => a.UserIds[0] == "u5",
+            "the changed ranking");
+        Assert.All(seen, a => Assert.Equal("FRESH", a.CacheStatus));
+
+        // Unchanged groups were not recomputed just because time passed.
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+        Assert.Equal(4, Handled(hosts));
+    }
+
+    [Fact]
+    public async Task Duplicate_changes_of_one_group_are_coalesced_into_one_recompute()
+    {
+        await SeedAsync("d", 1);
+        var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0")));
+        await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 1, "the first pass");
+        Assert.Equal(1, await Redis.StreamLengthAsync(Key("queue")));
+
+        // Changed again and again while still queued: by score updates, in two periods, and by writers' dirty marks.
+        for (var pass = 2; pass <= 3; pass++)
+        {
+            await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = score + 1, updated_at = now() WHERE group_id = 'd1'");
+            await Redis.SetAddAsync(Key("dirty"), "d1");
+            _fleet.Time.Advance(Period);
+            await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= pass, $"pass {pass}");
+        }
+
+        Assert.Equal(1, await Redis.StreamLengthAsync(Key("queue")));
+        var consumer = _fleet.Start(Settings());
+        await HandledAsync([consumer], 1);
+        Assert.Equal(1, await _fleet.Database.BatchQueriesAsync());
+    }
+
+    [Fact]
+    public async Task A_dead_producer_is_replaced_within_one_lease()
+    {
+        await SeedAsync("f", 2);
+
+        // A producer that died holding the lease: the instances must wait for it to run out, then one takes over.
+        await Redis.StringSetAsync(Key("leader"), "crashed-instance", Lease);
+        var hosts = StartInstances(2);
+        Assert.All(hosts, h => Assert.False(Service<QueueProducer>(h.Host).IsLeader));
+        await Eventually.Until(() => hosts.Count(h => Service<QueueProducer>(h.Host).Passes >= 1) == 1, "one instance producing", Lease * 5);
+        await HandledAsync(hosts, 2);
+
+        // The producer stops; the other instance takes over and produces the next change.
+        var holder = (string?)await Redis.StringGetAsync(Key("leader"));
+        var leader = hosts.Single(h => Service<RefreshInstance>(h.Host).Name == holder);
+        var other = hosts.Single(h => h != leader);
+        await _fleet.StopAsync(leader.Host);
+        await Eventually.Until(() => Service<QueueProducer>(other.Host).Passes >= 1, "the other instance producing", Lease * 5);
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = 1000000, updated_at = now() WHERE group_id = 'f1' AND user_id = 'u5'");
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => other.Client.GetAnswerAsync("/ranking/f1"), a => a.UserIds[0] == "u5", "the change, produced by the new leader");
+    }
+
+    [Fact]
+    public async Task A_write_that_commits_after_a_pass_that_read_past_it_is_still_queued()
+    {
+        await SeedAsync("l", 2);
+        var hosts = StartInstances(1);
+        await HandledAsync(hosts, 2);
+
+        // l1's transaction starts first (its updated_at is older), l2's commits first and moves the watermark past it.
+        await using var slow = new Npgsql.NpgsqlConnection(_fleet.Database.ConnectionString);
+        await slow.OpenAsync();
+        await using var transaction = await slow.BeginTransactionAsync();
+        await using (var update = new Npgsql.NpgsqlCommand("UPDATE ranking_scores SET score = 1000000, updated_at = now() WHERE group_id = 'l1' AND user_id = 'u5'", slow, transaction))
+        {
+            await update.ExecuteNonQueryAsync();
+        }
+
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = 1000000, updated_at = now() WHERE group_id = 'l2' AND user_id = 'u5'");
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => hosts[0].Client.GetAnswerAsync("/ranking/l2"), a => a.UserIds[0] == "u5", "l2's change");
+
+        await transaction.CommitAsync();
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => hosts[0].Client.GetAnswerAsync("/ranking/l1"), a => a.UserIds[0] == "u5", "l1's late change");
+    }
+
+    [Fact]
+    public async Task A_poison_group_goes_to_the_dead_letter_stream_with_its_error_while_the_rest_of_its_batch_is_stored()
+    {
+        await SeedAsync("p", 5);
+        var hosts = StartInstances(2);
+        await HandledAsync(hosts, 5);
+        var old = await hosts[0].Client.GetAnswerAsync("/ranking/p1");
+
+        foreach (var (host, _) in hosts)
+        {
+            host.Faults.Poison("p1");
+        }
+
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = 1000000, updated_at = now() WHERE group_id IN ('p1', 'p2') AND user_id = 'u5'");
+        _fleet.Time.Advance(Period);
+
+        await Eventually.Until(() => Redis.StreamLengthAsync(Key("dead")), n => n == 1, "one dead letter");
+        var dead = (await Redis.StreamRangeAsync(Key("dead"))).Single();
+        Assert.Equal("p1", (string?)dead["g"]);
+        Assert.Equal(3, (long)dead["deliveries"]);
+        Assert.Contains("Injected failure for group p1", (string?)dead["error"], StringComparison.Ordinal);
+
+        // The rest of its batch was stored; the poison group's old entry now says it is behind.
+        var p2 = await hosts[1].Client.GetAnswerAsync("/ranking/p2");
+        Assert.Equal(("FRESH", "u5"), (p2.CacheStatus, p2.UserIds[0]));
+        var p1 = await hosts[1].Client.GetAnswerAsync("/ranking/p1");
+        Assert.Equal(("STALE", old.Body), (p1.CacheStatus, p1.Body));
+        Assert.Equal(0, await Redis.StreamLengthAsync(Key("queue")));
+    }
+
+    [Fact]
+    public async Task Items_of_a_consumer_that_died_before_acknowledging_are_processed_by_another()
+    {
+        await SeedAsync("k", 4);
+        var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0")));
+        await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 1, "the first pass");
+
+        // A consumer reads every item and dies before acknowledging any.
+        var read = await Redis.StreamReadGroupAsync(Key("queue"), RefreshQueue.ConsumerGroup, "dead-consumer", StreamPosition.NewMessages, 100);
+        Assert.Equal(4, read.Length);
+
+        var survivor = _fleet.Start(Settings());
+        await HandledAsync([survivor], 4);
+        Assert.Equal(0, (await Redis.StreamPendingAsync(Key("queue"), RefreshQueue.ConsumerGroup)).PendingMessageCount);
+        var answers = await Task.WhenAll(Enumerable.Range(1, 4).Select(i => survivor.Client.GetAnswerAsync($"/ranking/k{i}")));
+        Assert.All(answers, a => Assert.Equal("FRESH", a.CacheStatus));
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+    }
+
+    [Fact]
+    public async Task Without_a_producer_entries_age_into_the_lazy_path()
+    {
+        await SeedAsync("z", 1);
+        await Redis.StringSetAsync(Key("leader"), "someone-else", TimeSpan.FromMinutes(5));
+        var (_, client) = _fleet.Start(Settings());
+
+        Assert.Equal("MISS", (await client.GetAnswerAsync("/ranking/z1")).CacheStatus);
+        _fleet.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal("STALE", (await client.GetAnswerAsync("/ranking/z1")).CacheStatus);
+        await Eventually.Until(() => client.GetAnswerAsync("/ranking/z1"), a => a.CacheStatus == "FRESH", "the lazy refresh");
+        Assert.Equal(2, await _fleet.Database.OriginQueriesAsync());
+    }
+
+    private Dictionary<string, string?> Settings(params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Ranking:Refresh:LeaseDuration"] = Lease.ToString(),
+            ["Ranking:Refresh:VisibilityTimeout"] = "00:00:03",
+            ["Ranking:Refresh:RetryBackoff"] = "00:00:00.200",
+            ["Ranking:Refresh:MaxDeliveries"] = "3",
+            ["Gateway:Policies:ranking:OriginTimeout"] = "00:00:02",
+            ["Gateway:Policies:ranking:LockExpiry"] = "00:00:03",
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        return _fleet.Settings("Queue", settings);
+    }
+
+    private (GatewayHost Host, HttpClient Client)[] StartInstances(int count, params (string Key, string Value)[] more) =>
+        [.. Enumerable.Range(0, count).Select(_ => _fleet.Start(Settings(more)))];
+
+    private async Task SeedAsync(string prefix, int groups)
+    {
+        for (var i = 1; i <= groups; i++)
+        {
+            await _fleet.Database.SeedAsync($"{prefix}{i}", 5);
+        }
+    }
+
+    private T Service<T>(GatewayHost host)
+        where T : notnull => _fleet.Service<T>(host);
+
+    private T Service<T>((GatewayHost Host, HttpClient Client) instance)
+        where T : notnull => _fleet.Service<T>(instance.Host);
+
+    private long Handled(IEnumerable<(GatewayHost Host, HttpClient Client)> hosts) => hosts.Sum(h => Service<QueueConsumer>(h.Host).Handled);
+
+    private Task HandledAsync(IEnumerable<(GatewayHost Host, HttpClient Client)> hosts, long items) =>
+        Eventually.Until(() => Handled(hosts) >= items, $"{items} queued items handled");
+}
