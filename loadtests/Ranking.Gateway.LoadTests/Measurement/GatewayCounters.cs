@@ -13,6 +13,9 @@ internal sealed record GatewayCounters(IReadOnlyDictionary<string, double> Value
     public const string RefreshGroups = "gateway_refresh_groups_total";
     public const string CycleSeconds = "gateway_refresh_cycle_duration_seconds_sum";
     public const string Cycles = "gateway_refresh_cycle_duration_seconds_count";
+    public const string Enqueued = "gateway_refresh_enqueued_total";
+    public const string Batches = "gateway_origin_batches_total";
+    public const string DeadLettered = "gateway_refresh_dead_lettered_total";
 
     public static readonly GatewayCounters None = new(new Dictionary<string, double>());
 
@@ -25,6 +28,9 @@ internal sealed record GatewayCounters(IReadOnlyDictionary<string, double> Value
         (RefreshGroups, "outcome"),
         (CycleSeconds, null),
         (Cycles, null),
+        (Enqueued, "source"),
+        (Batches, "outcome"),
+        (DeadLettered, null),
     ];
 
     public static GatewayCounters Parse(string scrape)

@@ -39,8 +39,11 @@ internal static class ModeTable
         Row("Redis CPU (s)", r => r.Window.Redis.Available ? Seconds(r.Window.Redis.CpuSeconds) : NotAvailable);
         Row("read-path lock attempts /min (acquired)", r => Locks(r.Window, GatewayCounters.CacheLockAttempts));
         Row("refresh lock attempts /min (acquired)", r => Locks(r.Window, GatewayCounters.RefreshLockAttempts));
-        Row("refresh groups /min by outcome", r => ByOutcome(r.Window, GatewayCounters.RefreshGroups));
+        Row("refreshed groups /min by outcome", r => ByOutcome(r.Window, GatewayCounters.RefreshGroups));
         Row("refresh cycle, mean", r => CycleMean(r.Window));
+        Row("queued groups /min by source", r => ByOutcome(r.Window, GatewayCounters.Enqueued));
+        Row("batches /min by outcome (metrics)", r => ByOutcome(r.Window, GatewayCounters.Batches));
+        Row("dead-lettered /min", r => N(PerMinute(r.Window, r.Window.Metrics.Total(GatewayCounters.DeadLettered))));
         foreach (var gauge in GaugeSampler.Gauges)
         {
             Row($"{gauge} (max)", r => r.Gauges.TryGetValue(gauge, out var v) ? N(v) : NotAvailable);
