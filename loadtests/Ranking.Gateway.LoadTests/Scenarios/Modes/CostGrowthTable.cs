@@ -12,7 +12,7 @@ internal static class CostGrowthTable
         [
             "run", "groups", "instances", "Top-N single /min", "Top-N batched /min", "groups computed /period",
             "Redis cmds /min", "lock attempts /min", "idle: Top-N /min", "idle: Redis cmds /min", "idle: lock attempts /min",
-            "refresh cycle, mean", "CPU s /instance", "staleness p99", "behind",
+            "refresh cycle, mean", "CPU s /instance", "MISS / BYPASS", "staleness p99", "behind",
         ],
         [.. results.Select(r => new[]
         {
@@ -29,6 +29,7 @@ internal static class CostGrowthTable
             r.Idle is { } idleLocks ? N(LockAttemptsPerMinute(idleLocks)) : NotAvailable,
             ModeTable.CycleMean(r.Window),
             ModeTable.Cpu(r.Window),
+            $"{Percent(ModeTable.Share(r, CacheAnswer.Miss))} / {Percent(ModeTable.Share(r, CacheAnswer.Bypass))}",
             Seconds(r.Staleness.P99),
             Percent(r.Staleness.BehindShare),
         })],

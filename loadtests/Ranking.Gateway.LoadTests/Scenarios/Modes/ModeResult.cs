@@ -9,7 +9,7 @@ namespace Ranking.Gateway.LoadTests.Scenarios.Modes;
 /// <param name="Window">The measured window (reads and writes).</param>
 /// <param name="Gauges">The largest value each queue gauge reached during the window.</param>
 /// <param name="GroupsReadPerPeriod">Distinct groups read per refresh period, averaged over the window.</param>
-/// <param name="IdleWrites">Group writes committed during the idle window, and the distinct groups among them.</param>
+/// <param name="IdleWrites">Group writes committed from one period before the idle window to its end, and the distinct groups among them.</param>
 /// <param name="ChangedGroupsPerPeriod">Distinct groups the writer changed per refresh period, averaged over the window.</param>
 internal sealed record ModeResult(
     ModePlan Plan,

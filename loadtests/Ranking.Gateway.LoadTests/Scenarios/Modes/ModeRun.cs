@@ -55,7 +55,9 @@ internal static class ModeRun
                 await Task.Delay(args.Idle, cancellationToken);
                 var after = await probe.ReadAsync(cancellationToken);
                 idle = after.Since(before);
-                idleWrites = writes.Between(before.At.UtcTicks, after.At.UtcTicks);
+
+                // From one period before: a pass at the window's start rightly takes the changes of the period before it.
+                idleWrites = writes.Between((before.At - args.Period).UtcTicks, after.At.UtcTicks);
             }
 
             var measured = await ReadAsync(bed, args, plan, probe, cancellationToken);

@@ -53,8 +53,8 @@ internal static class ModeTable
         Row("gateway CPU, % of one core (all instances)", r => Percent(r.Window.Cpu.Sum(c => c.TotalSeconds) / r.Window.Length.TotalSeconds));
 
         Row("idle: Top-N /min (/period)", r => r.Idle is { } idle ? Rate(idle, idle.TopNQueries, period, idle.Sql.Available) : NotAvailable);
-        Row("idle: groups computed / changed /period", r => r.Idle is { } idle && idle.Sql.Available
-            ? $"{N(idle.PerPeriod(idle.GroupsComputed(users), period))} / {N(idle.PerPeriod(r.IdleWrites.Groups, period))}" : NotAvailable);
+        Row("idle: groups computed (changed since one period before)", r => r.Idle is { } idle && idle.Sql.Available
+            ? $"{N(idle.GroupsComputed(users))} ({N(r.IdleWrites.Groups)})" : NotAvailable);
         Row("idle: Redis commands /min", r => r.Idle is { Redis.Available: true } idle ? N(idle.PerMinute(idle.Redis.Total)) : NotAvailable);
         Row("idle: lock attempts /min (read-path + refresh)", r => r.Idle is { } idle ? N(PerMinute(idle, Sum(idle.Metrics.Total(GatewayCounters.CacheLockAttempts), idle.Metrics.Total(GatewayCounters.RefreshLockAttempts)))) : NotAvailable);
         Row("idle: gateway CPU s per instance", r => r.Idle is { } idle ? Cpu(idle) : NotAvailable);
