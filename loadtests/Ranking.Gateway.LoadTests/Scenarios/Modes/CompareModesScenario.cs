@@ -30,7 +30,7 @@ internal static class CompareModesScenario
         foreach (var plan in plans)
         {
             Console.Error.WriteLine($"== {plan.Label}: {plan.Mode}, {plan.Groups:N0} groups, {plan.Instances} instances ==");
-            var result = await ModeRun.RunAsync(args, plan, $"{runId}-{Slug(plan)}", warmUp: !args.SmokeRun && !args.CostGrowth, cancellationToken);
+            var result = await ModeRun.RunAsync(args, plan, $"{runId}-{Slug(plan)}", warmUp: !args.SmokeRun, cancellationToken);
             results.Add(result);
             report.Phases.Add(result.Reads);
             report.Setup.AddRange(result.Setup.Select(line => $"{plan.Label}: {line}"));
@@ -90,11 +90,22 @@ internal static class CompareModesScenario
             : "Each mode had a redis-server of its own (started empty), so Redis commands are the gateways' alone (commands inside Lua scripts are counted under their own names too; the runner's INFO is left out).");
         report.Notes.Add("Top-N queries are pg_stat_statements calls in the mode's database: single = the ranking query ordering by score, batched = the one with unnest(; "
             + "DB time = their total_exec_time. The origin column of the phase table is pg (single + batched) / gateway_origin_queries_total.");
+        foreach (var r in results.Where(r => CycleMeanSeconds(r) > args.Period.TotalSeconds))
+        {
+            report.Notes.Add($"{r.Plan.Label}: a refresh cycle took {CycleMeanSeconds(r):0.0} s on average, longer than the {args.Period.TotalSeconds:0.#} s period: "
+                + "the mode did not keep up on this machine, so its per-minute figures are what the machine could do, not what the mode asks for.");
+        }
+
         if (results.Any(r => r.Window.Sql.Evictions > 0 || r.Idle?.Sql.Evictions > 0))
         {
             report.Notes.Add("pg_stat_statements evicted entries during a window (pg_stat_statements.max reached): SQL counts of that window may be low.");
         }
     }
+
+    private static double CycleMeanSeconds(ModeResult r) =>
+        r.Window.Metrics.Total(Measurement.GatewayCounters.Cycles) is { } cycles && cycles > 0
+            ? (r.Window.Metrics.Total(Measurement.GatewayCounters.CycleSeconds) ?? 0) / cycles
+            : 0;
 
     private static string Slug(ModePlan plan) => $"{plan.Mode.ToLowerInvariant()}-{plan.Groups}-{plan.Instances}";
 
