@@ -41,6 +41,9 @@ internal sealed partial class SwrCache
         _store.ChangedElsewhere += key => _ = _l1.RemoveAsync(key).AsTask();
     }
 
+    /// <summary>Background refreshes this instance has started and not finished.</summary>
+    public int ActiveRevalidations => _revalidating.Count;
+
     private enum Source
     {
         Cache,

@@ -29,6 +29,18 @@ public sealed class OptionsValidationTests(TestDatabase database) : IClassFixtur
     [InlineData("Ranking:TopNSql", "SELECT user_id, score FROM ranking_scores WHERE group_id = @group ORDER BY score DESC, user_id", "Ranking:TopNSql must use the parameter @limit")]
     [InlineData("Ranking:TopNSql", "SELECT user_id, score FROM ranking_scores ORDER BY score DESC, user_id LIMIT @limit", "Ranking:TopNSql must use the parameter @group")]
     [InlineData("Ranking:Policy", "no-such-policy", "Ranking:Policy names 'no-such-policy', which is not defined under Gateway:Policies")]
+    [InlineData("Ranking:Refresh:Mode", "7", "Ranking:Refresh:Mode must be one of Lazy, CompetingLocks, Queue, Early")]
+    [InlineData("Ranking:Refresh:Period", "00:00:00", "Ranking:Refresh:Period must be at least 00:00:00.100")]
+    [InlineData("Ranking:Refresh:BatchSize", "0", "Ranking:Refresh:BatchSize must be from 1 to 1000")]
+    [InlineData("Ranking:Refresh:PageSize", "0", "Ranking:Refresh:PageSize must be from 1 to 100000")]
+    [InlineData("Ranking:Refresh:MaxDeliveries", "0", "Ranking:Refresh:MaxDeliveries must be from 1 to 100")]
+    [InlineData("Ranking:Refresh:Consumers", "-1", "Ranking:Refresh:Consumers must be from 0 to 16")]
+    [InlineData("Ranking:Refresh:LeaseDuration", "00:00:00.500", "Ranking:Refresh:LeaseDuration must be at least 00:00:01")]
+    [InlineData("Ranking:Refresh:Beta", "0", "Ranking:Refresh:Beta must be a positive number")]
+    [InlineData("Ranking:Refresh:VisibilityTimeout", "00:00:05", "Ranking:Refresh:VisibilityTimeout (00:00:05) must be longer than Gateway:Policies:ranking:OriginTimeout")]
+    [InlineData("Ranking:GroupsSql", "SELECT DISTINCT group_id FROM ranking_scores", "Ranking:GroupsSql must use the parameter @after")]
+    [InlineData("Ranking:ChangedGroupsSql", "SELECT group_id, max(updated_at) FROM ranking_scores GROUP BY group_id", "Ranking:ChangedGroupsSql must use the parameter @since")]
+    [InlineData("Ranking:BatchTopNSql", "SELECT 1 LIMIT @limit", "Ranking:BatchTopNSql must use the parameter @groups")]
     public async Task Bad_settings_stop_the_host_from_starting_with_a_message_naming_the_key(string key, string value, string expected)
     {
         await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), new Dictionary<string, string?> { [key] = value });
@@ -54,6 +66,34 @@ public sealed class OptionsValidationTests(TestDatabase database) : IClassFixtur
         var live = await client.GetAnswerAsync("/health/live");
 
         Assert.Equal(HttpStatusCode.OK, live.Status);
+    }
+
+    [Fact]
+    public async Task A_background_mode_that_needs_postgres_is_refused_with_an_upstream_origin()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Ranking:Refresh:Mode"] = "Queue",
+            ["Ranking:Origin"] = "Upstream",
+            ["Ranking:UpstreamCluster"] = "rankings",
+            ["ReverseProxy:Clusters:rankings:Destinations:a:Address"] = "http://127.0.0.1:1/",
+        };
+        await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), settings);
+
+        var failure = OptionsFailure(Record.Exception(() => host.CreateClient()));
+
+        Assert.Contains("Ranking:Refresh:Mode Queue needs Ranking:Origin Postgres", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_mode_name_that_does_not_exist_stops_start_up_naming_the_key()
+    {
+        await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), new Dictionary<string, string?> { ["Ranking:Refresh:Mode"] = "Sometimes" });
+
+        var thrown = Record.Exception(() => host.CreateClient());
+
+        Assert.NotNull(thrown);
+        Assert.Contains("Ranking:Refresh:Mode", thrown.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>Finds the OptionsValidationException, however the host start-up wrapped it.</summary>

@@ -23,8 +23,8 @@ internal sealed partial class RedisEntryStore
         local current = redis.call('HGET', KEYS[1], 'g')
         if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
         redis.call('HSET', KEYS[1], 'g', ARGV[1], 'd', ARGV[2])
-        redis.call('PEXPIRE', KEYS[1], ARGV[3])
-        redis.call('PUBLISH', ARGV[4], ARGV[5])
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        redis.call('PUBLISH', ARGV[3], ARGV[4])
         return 1
         """;
 
@@ -107,33 +107,8 @@ internal sealed partial class RedisEntryStore
     }
 
     /// <returns>True if stored, false if a newer entry was there, null if Redis is unavailable.</returns>
-    public async Task<bool?> SetAsync(string key, CacheEntry entry, TimeSpan timeToLive)
-    {
-        if (_breaker.IsOpen)
-        {
-            return null;
-        }
-
-        try
-        {
-            var result = await _redis.GetDatabase().ScriptEvaluateAsync(
-                CompareAndSetScript,
-                [EntryKey(key)],
-                [
-                    entry.GeneratedAt.ToUnixTimeMilliseconds(),
-                    EntryCodec.Encode(entry),
-                    (long)Math.Max(1, timeToLive.TotalMilliseconds),
-                    _channel.ToString(),
-                    $"{_instanceId}\n{key}",
-                ]);
-            return (int)result == 1;
-        }
-        catch (Exception ex) when (IsRedisFailure(ex))
-        {
-            Fail(ex);
-            return null;
-        }
-    }
+    public Task<bool?> SetAsync(string key, CacheEntry entry, TimeSpan timeToLive) =>
+        WriteAsync(CompareAndSetScript, key, entry, (long)Math.Max(1, timeToLive.TotalMilliseconds));
 
     /// <summary>
     /// Cuts an entry's fresh window to nothing, keeping its stale and stale-if-error windows: its data is known to be
@@ -148,23 +123,30 @@ internal sealed partial class RedisEntryStore
             return null;
         }
 
-        if (read.Entry is not { } entry || entry.FreshUntil <= entry.GeneratedAt)
+        return read.Entry is { } entry && entry.FreshUntil > entry.GeneratedAt
+            ? await WriteAsync(ReplaceSameScript, key, entry with { FreshUntil = entry.GeneratedAt })
+            : false;
+    }
+
+    // Runs a script that writes an entry and announces it: ARGV = generatedAt, envelope, channel, message, then more.
+    private async Task<bool?> WriteAsync(string script, string key, CacheEntry entry, params RedisValue[] more)
+    {
+        if (_breaker.IsOpen)
         {
-            return false;
+            return null;
         }
 
         try
         {
-            var result = await _redis.GetDatabase().ScriptEvaluateAsync(
-                ReplaceSameScript,
-                [EntryKey(key)],
-                [
-                    entry.GeneratedAt.ToUnixTimeMilliseconds(),
-                    EntryCodec.Encode(entry with { FreshUntil = entry.GeneratedAt }),
-                    _channel.ToString(),
-                    $"{_instanceId}\n{key}",
-                ]);
-            return (int)result == 1;
+            RedisValue[] args =
+            [
+                entry.GeneratedAt.ToUnixTimeMilliseconds(),
+                EntryCodec.Encode(entry),
+                _channel.ToString(),
+                $"{_instanceId}\n{key}",
+                .. more,
+            ];
+            return (int)await _redis.GetDatabase().ScriptEvaluateAsync(script, [EntryKey(key)], args) == 1;
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {

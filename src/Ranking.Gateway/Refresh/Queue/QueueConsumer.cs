@@ -26,6 +26,7 @@ internal sealed partial class QueueConsumer(
     private static readonly TimeSpan LastPoll = TimeSpan.FromSeconds(1);
 
     private TaskCompletionSource _wake = NewSignal();
+    private int _failing;
     private long _handled;
 
     /// <summary>Items this instance has finished with: stored, or moved to the dead-letter stream.</summary>
@@ -57,6 +58,7 @@ internal sealed partial class QueueConsumer(
                     items = await queue.ReadNewAsync(name, settings.BatchSize);
                 }
 
+                Interlocked.Exchange(ref _failing, 0);
                 if (items.Count > 0)
                 {
                     await HandleAsync(items, settings.MaxDeliveries);
@@ -71,7 +73,11 @@ internal sealed partial class QueueConsumer(
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
             {
-                Log.ConsumeFailed(logger, ex);
+                // Once per outage, not once per poll.
+                if (Interlocked.Exchange(ref _failing, 1) == 0)
+                {
+                    Log.ConsumeFailed(logger, ex);
+                }
             }
 
             await Task.WhenAny(wake.Task, Task.Delay(poll, stopping));

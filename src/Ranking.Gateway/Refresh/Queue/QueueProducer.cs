@@ -97,7 +97,7 @@ internal sealed partial class QueueProducer(
             }
 
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var due = leading ? Task.Delay(next - time.GetUtcNow(), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+            var due = leading ? Task.Delay(Max(next - time.GetUtcNow(), TimeSpan.Zero), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
             await Task.WhenAny(changed.Task, due);
             await wait.CancelAsync();
         }
@@ -229,6 +229,8 @@ internal sealed partial class QueueProducer(
             // It expires on its own.
         }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -1,0 +1,57 @@
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Caching.Redis;
+
+namespace Ranking.Gateway.Tests.Caching;
+
+public sealed class EntryCodecTests
+{
+    private static readonly DateTimeOffset Generated = DateTimeOffset.FromUnixTimeMilliseconds(1_780_000_000_000);
+
+    [Fact]
+    public void An_entry_round_trips_with_its_origin_duration()
+    {
+        var entry = new CacheEntry(200, "application/json", [1, 2, 3], "\"e\"", [new("Vary", "Accept")], Generated, Generated.AddSeconds(60), Generated.AddSeconds(600), Generated.AddSeconds(3600), TimeSpan.FromMilliseconds(42));
+
+        var decoded = EntryCodec.Decode(EntryCodec.Encode(entry));
+
+        Assert.Equal(entry.Duration, decoded.Duration);
+        Assert.Equal((entry.StatusCode, entry.ETag, entry.GeneratedAt, entry.ErrorUntil), (decoded.StatusCode, decoded.ETag, decoded.GeneratedAt, decoded.ErrorUntil));
+        Assert.Equal(entry.Body, decoded.Body);
+    }
+
+    [Fact]
+    public void An_entry_written_before_durations_were_recorded_still_reads_with_none()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write((byte)1);
+            writer.Write(200);
+            writer.Write("application/json");
+            writer.Write("\"e\"");
+            foreach (var seconds in new[] { 0, 60, 600, 3600 })
+            {
+                writer.Write(Generated.AddSeconds(seconds).ToUnixTimeMilliseconds());
+            }
+
+            writer.Write(0);
+            writer.Write(3);
+            writer.Write(new byte[] { 1, 2, 3 });
+        }
+
+        var decoded = EntryCodec.Decode(stream.ToArray());
+
+        Assert.Equal(TimeSpan.Zero, decoded.Duration);
+        Assert.Equal(new byte[] { 1, 2, 3 }, decoded.Body);
+        Assert.Equal(Generated.AddSeconds(60), decoded.FreshUntil);
+    }
+
+    [Fact]
+    public void A_version_2_entry_cut_short_is_rejected()
+    {
+        var entry = new CacheEntry(200, "text/plain", [9], "\"e\"", [], Generated, Generated, Generated, Generated, TimeSpan.FromSeconds(1));
+        var bytes = EntryCodec.Encode(entry);
+
+        Assert.Throws<InvalidDataException>(() => EntryCodec.Decode(bytes[..^3]));
+    }
+}
