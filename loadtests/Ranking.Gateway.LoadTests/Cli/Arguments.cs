@@ -10,8 +10,14 @@ internal sealed record Arguments
     public const string Steady = "steady";
     public const string RedisOutage = "redis-outage";
     public const string Smoke = "smoke";
+    public const string CompareModes = "compare-modes";
 
-    private static readonly string[] Scenarios = [StampedeCold, StampedeStale, Steady, RedisOutage, Smoke];
+    /// <summary>The gateway's refresh modes (<c>Ranking:Refresh:Mode</c>), in the order compare-modes runs them.</summary>
+    public static readonly string[] RefreshModes = ["Lazy", "CompetingLocks", "Queue", "Early"];
+
+    private static readonly string[] Scenarios = [StampedeCold, StampedeStale, Steady, RedisOutage, Smoke, CompareModes];
+
+    private static readonly string[] Flags = ["--private-redis", "--pin", "--smoke", "--cost-growth", "--shared-redis"];
 
     // Options each scenario accepts beyond the common ones, so a misplaced option is an error, not ignored.
     private static readonly Dictionary<string, string[]> ScenarioOptions = new()
@@ -21,6 +27,7 @@ internal sealed record Arguments
         [Steady] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh"],
         [RedisOutage] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh", "--outage-at", "--outage-for", "--private-redis"],
         [Smoke] = [],
+        [CompareModes] = ["--groups", "--rate", "--zipf", "--duration", "--modes", "--period", "--write-share", "--lead-in", "--idle", "--smoke", "--cost-growth", "--sizes", "--shared-redis"],
     };
 
     private static readonly string[] CommonOptions =
@@ -80,6 +87,32 @@ internal sealed record Arguments
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>compare-modes: the refresh modes to run, in order.</summary>
+    public IReadOnlyList<string> Modes { get; init; } = RefreshModes;
+
+    /// <summary>compare-modes: <c>Ranking:Refresh:Period</c>, standing for the document's one minute.</summary>
+    public TimeSpan Period { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>compare-modes: the share of groups the writer changes every second.</summary>
+    public double WriteShare { get; init; } = 0.01;
+
+    /// <summary>compare-modes: reads and writes before the measured window (the cache settles into its steady state).</summary>
+    public TimeSpan LeadIn { get; init; }
+
+    /// <summary>compare-modes: writes but no reads, before the read load: what a mode costs on its own.</summary>
+    public TimeSpan Idle { get; init; }
+
+    /// <summary>compare-modes: a few seconds per mode on a tiny data set, with checks that fail when a mode is broken.</summary>
+    public bool SmokeRun { get; init; }
+
+    /// <summary>compare-modes: short runs per mode at each of <see cref="Sizes"/> groups.</summary>
+    public bool CostGrowth { get; init; }
+
+    public IReadOnlyList<int> Sizes { get; init; } = [1_000, 10_000, 100_000];
+
+    /// <summary>compare-modes: use the project's Redis (--redis) instead of a redis-server of the run's own per mode.</summary>
+    public bool SharedRedis { get; init; }
+
     public string? OutDir { get; init; }
 
     public bool StartsInstances => Urls.Count == 0;
@@ -109,7 +142,7 @@ internal sealed record Arguments
                     : $"unknown option '{name}'.");
             }
 
-            if (name is "--private-redis" or "--pin")
+            if (Flags.Contains(name))
             {
                 values[name] = ["true"];
                 continue;
@@ -134,6 +167,8 @@ internal sealed record Arguments
 
         var stale = scenario == StampedeStale;
         var stampede = scenario is StampedeCold or StampedeStale;
+        var modes = scenario == CompareModes ? ModeDefaults.For(values.ContainsKey("--smoke"), values.ContainsKey("--cost-growth")) : null;
+        var period = Time(values, "--period", modes?.Period ?? TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
         var parsed = new Arguments
         {
             Scenario = scenario,
@@ -144,14 +179,16 @@ internal sealed record Arguments
             Postgres = Text(values, "--pg") ?? environment("ConnectionStrings__Postgres")
                 ?? "Host=127.0.0.1;Port=5479;Database=ranking;Username=ranking;Password=ranking",
             Redis = Text(values, "--redis") ?? environment("ConnectionStrings__Redis") ?? "127.0.0.1:6479",
-            Database = Text(values, "--database") is { } database ? DatabaseName(database) : "ranking_loadtest",
-            Users = Int(values, "--users", 1000, 1, 1_000_000),
-            Groups = Int(values, "--groups", stampede ? 1000 : 10_000, 1, 10_000_000),
+            Database = Text(values, "--database") is { } database ? DatabaseName(database) : modes is null ? "ranking_loadtest" : "ranking_modes",
+            Users = Int(values, "--users", modes?.Users ?? 1000, 1, 1_000_000),
+            Groups = Int(values, "--groups", modes?.Groups ?? (stampede ? 1000 : 10_000), 1, 10_000_000),
             Group = Text(values, "--group") is { } group ? GroupId(group) : null,
             Clients = Int(values, "--clients", 1000, 1, 100_000),
-            Rate = values.ContainsKey("--rate") ? Number(values, "--rate", 0, 1, 1_000_000) : scenario == RedisOutage && !values.ContainsKey("--concurrency") ? 1000 : null,
+            Rate = values.ContainsKey("--rate") ? Number(values, "--rate", 0, 1, 1_000_000)
+                : modes is not null ? modes.Rate
+                : scenario == RedisOutage && !values.ContainsKey("--concurrency") ? 1000 : null,
             Concurrency = values.ContainsKey("--concurrency") ? Int(values, "--concurrency", 0, 1, 100_000) : null,
-            Duration = Time(values, "--duration", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)),
+            Duration = Time(values, "--duration", modes is null ? TimeSpan.FromSeconds(30) : period * modes.WindowPeriods, TimeSpan.FromSeconds(1)),
             Zipf = Number(values, "--zipf", 1.1, 0, 10),
             Limit = Int(values, "--limit", 100, 1, 100),
             OriginDelay = Time(values, "--origin-delay", stale ? TimeSpan.FromSeconds(2) : TimeSpan.Zero, TimeSpan.Zero),
@@ -164,6 +201,15 @@ internal sealed record Arguments
             BaselineConcurrency = Int(values, "--baseline-concurrency", 32, 1, 10_000),
             Seed = Int(values, "--seed", 1, 0, int.MaxValue),
             OutDir = Text(values, "--out"),
+            Modes = Text(values, "--modes") is { } modeList ? ModeList(modeList) : RefreshModes,
+            Period = period,
+            WriteShare = Text(values, "--write-share") is { } share ? Share(share) : modes?.WriteShare ?? 0.01,
+            LeadIn = Time(values, "--lead-in", period * (modes?.LeadInPeriods ?? 0), TimeSpan.Zero),
+            Idle = Time(values, "--idle", period * (modes?.IdlePeriods ?? 0), TimeSpan.Zero),
+            SmokeRun = values.ContainsKey("--smoke"),
+            CostGrowth = values.ContainsKey("--cost-growth"),
+            Sizes = Text(values, "--sizes") is { } sizes ? SizeList(sizes) : [1_000, 10_000, 100_000],
+            SharedRedis = values.ContainsKey("--shared-redis"),
         };
         parsed.Validate(values);
         return parsed;
@@ -186,10 +232,25 @@ internal sealed record Arguments
                 }
             }
 
-            if (Scenario == Smoke)
+            if (Scenario is Smoke or CompareModes)
             {
-                throw new UsageException("smoke starts its own gateways; it cannot be combined with --url.");
+                throw new UsageException($"{Scenario} starts its own gateways; it cannot be combined with --url.");
             }
+        }
+
+        if (SmokeRun && CostGrowth)
+        {
+            throw new UsageException("--smoke and --cost-growth are different runs; give one.");
+        }
+
+        if (values.ContainsKey("--sizes") && !CostGrowth)
+        {
+            throw new UsageException("--sizes applies to --cost-growth (a plain compare-modes run uses --groups).");
+        }
+
+        if (values.ContainsKey("--groups") && CostGrowth)
+        {
+            throw new UsageException("--cost-growth runs each of --sizes groups; --groups does not apply.");
         }
 
         if (Scenario == RedisOutage && OutageAt + OutageFor >= Duration)
@@ -254,6 +315,38 @@ internal sealed record Arguments
 
         var time = TimeSpan.FromSeconds(value * scale);
         return time >= min ? time : throw new UsageException($"{name} must be at least {min.TotalSeconds:0.###}s.");
+    }
+
+    private static string[] ModeList(string text)
+    {
+        var modes = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(m => RefreshModes.FirstOrDefault(known => known.Equals(m, StringComparison.OrdinalIgnoreCase))
+                ?? throw new UsageException($"--modes: '{m}' is not one of {string.Join(", ", RefreshModes)}."))
+            .Distinct()
+            .ToArray();
+        return modes.Length > 0 ? modes : throw new UsageException("--modes needs at least one mode.");
+    }
+
+    private static int[] SizeList(string text)
+    {
+        var sizes = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.TryParse(s.Replace("_", "", StringComparison.Ordinal), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 10_000_000
+                ? n
+                : throw new UsageException($"--sizes: '{s}' is not a whole number from 1 to 10,000,000."))
+            .Distinct()
+            .Order()
+            .ToArray();
+        return sizes.Length > 0 ? sizes : throw new UsageException("--sizes needs at least one group count.");
+    }
+
+    // "1%" or "0.01".
+    private static double Share(string text)
+    {
+        var percent = text.EndsWith('%');
+        return double.TryParse(percent ? text[..^1] : text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            && (percent ? value / 100 : value) is > 0 and <= 1 and var share
+            ? share
+            : throw new UsageException($"--write-share '{text}' is not a share of the groups above 0 and at most 1 (e.g. 1% or 0.01).");
     }
 
     private static Uri ParseUrl(string text) =>

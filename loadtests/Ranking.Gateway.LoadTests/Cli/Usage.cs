@@ -11,6 +11,9 @@ internal static class Usage
           steady           a Zipf-skewed read mix over --groups groups, open-loop (--rate) or closed-loop (--concurrency)
           redis-outage     steady load while Redis is stopped and started again
           smoke            a few seconds of small runs that fail (exit 1) if stampede protection fails
+          compare-modes    the same read + write workload against each refresh mode (Ranking:Refresh:Mode) in turn,
+                           costs (SQL, Redis, locks, CPU) and the staleness readers saw side by side; --smoke is a
+                           short variant with hard checks, --cost-growth short runs at several group counts
 
         targets
           --url URL              an already-running gateway (repeatable); without it the runner starts --instances
@@ -48,6 +51,25 @@ internal static class Usage
           --baseline-concurrency N  closed-loop clients of the baseline phases (default 32)
           --seed N               random seed (default 1)
           --out DIR              where the Markdown report and SVG chart go (default loadtests/out)
+
+        compare-modes (defaults: full run / --smoke / --cost-growth)
+          --modes LIST           refresh modes, in order (default Lazy,CompetingLocks,Queue,Early)
+          --groups N             groups, g1..gN (10000 / 200 / –); a database of its own per count: <--database>_<N>
+          --users N              users per group when seeding (100 / 20 / 100); default --database is ranking_modes
+          --rate R               open-loop reads per second, Zipf --zipf over the groups (1000 / 100 / 1000)
+          --period TIME          Ranking:Refresh:Period, standing for the document's minute (5s / 2s / 5s); the
+                                 policy scales with it: Fresh = period, FreshJitter = period/6, Stale = 10 periods,
+                                 StaleIfError = 60 periods, L1 = min(2 s, period/2)
+          --write-share S        share of the groups the writer changes every second, 1% or 0.01 (1% / 5% / 1%)
+          --idle TIME            writes without reads, measured after one more period (3 / 2 / 2 periods)
+          --lead-in TIME         reads and writes before the measured window (11 / 1 / 2 periods)
+          --duration TIME        the measured window (12 / 3 / 4 periods)
+          --instances N          gateways per mode (2); --cost-growth also runs CompetingLocks with N+1
+          --sizes LIST           --cost-growth: group counts (default 1000,10000,100000)
+          --shared-redis         use --redis (shared; other traffic pollutes the command counts) instead of a
+                                 redis-server of the run's own per mode
+          --smoke                tiny, about 15 s per mode; exits 1 when a mode is broken
+          --cost-growth          each mode briefly at each of --sizes groups
 
         TIME is seconds or a number with ms / s / m, e.g. 500ms, 30s, 2m.
         """;

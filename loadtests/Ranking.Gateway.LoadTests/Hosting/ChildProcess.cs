@@ -29,6 +29,19 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// CPU time (user + system, all threads) used so far: on Linux .NET reads utime + stime of /proc/PID/stat.
+    /// Under --pin the child is started through taskset, which execs it under the same pid.
+    /// </summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.HasExited ? TimeSpan.Zero : _process.TotalProcessorTime;
+        }
+    }
+
     public static ChildProcess Start(
         string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath,
         IReadOnlyDictionary<string, string>? environment = null)

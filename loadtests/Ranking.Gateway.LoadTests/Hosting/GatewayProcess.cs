@@ -22,6 +22,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     public string LogPath => _process.LogPath;
 
+    /// <summary>CPU time the instance has used so far.</summary>
+    public TimeSpan CpuTime => _process.CpuTime;
+
     /// <param name="settings">Configuration overrides, <c>Key=Value</c> (keys use ':').</param>
     public static async Task<GatewayProcess> StartAsync(string name, string dll, IEnumerable<string> settings, string logPath, HttpClient http)
     {

@@ -33,7 +33,8 @@ internal sealed class LoadClient : IDisposable
     public HttpClient Http { get; }
 
     /// <summary>Sends one GET and reads the whole body; latency counts from <paramref name="dueTimestamp"/>.</summary>
-    public async Task<Sample> SendAsync(Uri uri, int group, long dueTimestamp, long phaseStart)
+    /// <param name="answers">When given, each 2xx body's generatedAt goes there (compare-modes' staleness).</param>
+    public async Task<Sample> SendAsync(Uri uri, int group, long dueTimestamp, long phaseStart, AnswerLog? answers = null)
     {
         short status = 0;
         var answer = CacheAnswer.Error;
@@ -41,9 +42,18 @@ internal sealed class LoadClient : IDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
             using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-            await response.Content.CopyToAsync(Stream.Null);
+            var body = answers is null ? null : await response.Content.ReadAsByteArrayAsync();
+            if (body is null)
+            {
+                await response.Content.CopyToAsync(Stream.Null);
+            }
+
             status = (short)response.StatusCode;
             answer = response.Headers.TryGetValues(CacheStatusHeader, out var values) ? Parse(values.FirstOrDefault()) : CacheAnswer.None;
+            if (body is not null && response.IsSuccessStatusCode)
+            {
+                answers!.Record(group, answer, body, DateTimeOffset.UtcNow);
+            }
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
         {

@@ -19,7 +19,7 @@ internal static class OpenLoop
 
     public static async Task<PhaseResult> RunAsync(
         LoadClient client, string name, string description, double rate, TimeSpan duration, RequestPlan plan, int seed,
-        Func<long, Task>? during = null)
+        Func<long, Task>? during = null, AnswerLog? answers = null)
     {
         var recorder = new LatencyRecorder();
         var start = recorder.StartTimestamp;
@@ -51,7 +51,7 @@ internal static class OpenLoop
                     }
 
                     inFlight.Add();
-                    _ = SendAsync(client, recorder, uri, group, inFlight);
+                    _ = SendAsync(client, recorder, uri, group, inFlight, answers);
                 }
 
                 await Task.Delay(1);
@@ -64,9 +64,9 @@ internal static class OpenLoop
     }
 
     // Not kept in a list: hundreds of thousands of finished tasks would only feed the GC.
-    private static async Task SendAsync(LoadClient client, LatencyRecorder recorder, Uri uri, int group, InFlight inFlight)
+    private static async Task SendAsync(LoadClient client, LatencyRecorder recorder, Uri uri, int group, InFlight inFlight, AnswerLog? answers)
     {
-        recorder.Record(await client.SendAsync(uri, group, Stopwatch.GetTimestamp(), recorder.StartTimestamp));
+        recorder.Record(await client.SendAsync(uri, group, Stopwatch.GetTimestamp(), recorder.StartTimestamp, answers));
         inFlight.Done();
     }
 }

@@ -16,11 +16,8 @@ internal sealed record LatencySummary(int Count, double P50, double P95, double 
         }
 
         Array.Sort(ticks);
-        return new LatencySummary(ticks.Length, Ms(At(ticks, 0.50)), Ms(At(ticks, 0.95)), Ms(At(ticks, 0.99)), Ms(ticks[^1]));
+        return new LatencySummary(ticks.Length, Ms(Quantiles.At(ticks, 0.50)), Ms(Quantiles.At(ticks, 0.95)), Ms(Quantiles.At(ticks, 0.99)), Ms(ticks[^1]));
     }
-
-    private static long At(long[] sorted, double quantile) =>
-        sorted[Math.Clamp((int)Math.Ceiling(quantile * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 }

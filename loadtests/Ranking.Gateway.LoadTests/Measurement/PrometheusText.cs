@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Ranking.Gateway.LoadTests.Measurement;
 
-/// <summary>Just enough of the Prometheus text format to sum a counter's series.</summary>
+/// <summary>Just enough of the Prometheus text format to sum a counter's series and read a gauge.</summary>
 internal static class PrometheusText
 {
     /// <summary>Sums the samples of <paramref name="metric"/> whose labels include every pair in <paramref name="labels"/>.</summary>
@@ -18,6 +18,39 @@ internal static class PrometheusText
         }
 
         return sum;
+    }
+
+    /// <summary>Sums the samples of <paramref name="metric"/> by the value of <paramref name="label"/>; empty when the scrape has no such metric.</summary>
+    public static Dictionary<string, double> SumBy(string text, string metric, string label)
+    {
+        var sums = new Dictionary<string, double>();
+        foreach (var (series, value) in Series(text, metric))
+        {
+            var key = LabelValue(series, label) ?? "";
+            sums[key] = sums.GetValueOrDefault(key) + value;
+        }
+
+        return sums;
+    }
+
+    /// <summary>The largest sample of <paramref name="metric"/> (a gauge over its series), or null when the scrape has none.</summary>
+    public static double? Max(string text, string metric) =>
+        Series(text, metric).Select(s => (double?)s.Value).Max();
+
+    /// <summary>Whether the scrape has <paramref name="metric"/> at all (a counter appears once it has counted something).</summary>
+    public static bool Has(string text, string metric) => Series(text, metric).Any();
+
+    private static string? LabelValue(string labels, string label)
+    {
+        var start = labels.IndexOf($"{label}=\"", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return null;
+        }
+
+        start += label.Length + 2;
+        var end = labels.IndexOf('"', start);
+        return end < 0 ? null : labels[start..end];
     }
 
     private static IEnumerable<(string Labels, double Value)> Series(string text, string metric)

@@ -11,6 +11,17 @@ internal static class ConsoleReport
         Write(PhaseTable.Header, [.. PhaseTable.Rows(report.AllPhases)]);
         Console.WriteLine();
         Write(PhaseTable.LatencyHeader, [.. PhaseTable.LatencyRows(report.Phases)]);
+        foreach (var table in report.Tables)
+        {
+            Console.WriteLine();
+            Console.WriteLine(table.Title);
+            Write(table.Header, table.Rows);
+            foreach (var note in table.Notes)
+            {
+                Console.WriteLine($"  {note}");
+            }
+        }
+
         if (report.Baselines is { } b)
         {
             Console.WriteLine();

@@ -49,6 +49,22 @@ internal static class MarkdownReport
             md.AppendLine($"The FRESH-hit path ran at **{b.HitToCeiling:0.00}×** the in-memory Kestrel ceiling and **{b.HitToOrigin:0.0}×** the uncached origin path (same closed loop, same run).");
         }
 
+        foreach (var table in report.Tables)
+        {
+            md.AppendLine();
+            md.AppendLine($"### {table.Title}");
+            md.AppendLine();
+            Table(md, table.Header, table.Rows);
+            if (table.Notes.Count > 0)
+            {
+                md.AppendLine();
+                foreach (var note in table.Notes)
+                {
+                    md.AppendLine($"- {note}");
+                }
+            }
+        }
+
         md.AppendLine();
         md.AppendLine("### Latency by cache answer");
         md.AppendLine();

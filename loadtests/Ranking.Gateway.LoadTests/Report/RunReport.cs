@@ -27,6 +27,12 @@ internal sealed class RunReport
     /// <summary>The phase drawn second by second in the chart, with its events.</summary>
     public (PhaseResult Phase, IReadOnlyList<Marker> Markers)? Timeline { get; set; }
 
+    /// <summary>Scenario-specific tables, after the phase tables.</summary>
+    public List<ReportTable> Tables { get; } = [];
+
+    /// <summary>Scenario-specific bar charts, drawn after the latency chart.</summary>
+    public List<BarSet> Bars { get; } = [];
+
     public List<Check> Checks { get; } = [];
 
     public List<string> Notes { get; } = [];

@@ -7,7 +7,8 @@ namespace Ranking.Gateway.LoadTests.Report;
 
 /// <summary>
 /// One SVG a person can read at a glance: throughput per phase, latency per phase (p50 → p99 → max on a log
-/// scale), and for timed scenarios the answers second by second, stacked by cache status, with p99 and events.
+/// scale), a scenario's own bar charts (compare-modes: costs and staleness by mode), and for timed scenarios the
+/// answers second by second, stacked by cache status, with p99 and events.
 /// </summary>
 internal static class SvgChart
 {
@@ -35,8 +36,13 @@ internal static class SvgChart
         var y = 0;
         Text(svg, 10, y += 24, $"{report.Title}", size: 16, bold: true);
         y += 16;
-        y = Throughput(svg, phases, y);
+        y = Bars(svg, new BarSet("Throughput (requests per second)", [.. phases.Select(p => new Bar(p.Name, p.RequestsPerSecond, PhaseTable.N(p.RequestsPerSecond)))]), y);
         y = Latency(svg, phases, y + 24);
+        foreach (var set in report.Bars)
+        {
+            y = Bars(svg, set, y + 24);
+        }
+
         if (report.Timeline is { } timeline)
         {
             y = Timeline(svg, timeline.Phase, timeline.Markers, y + 24);
@@ -49,17 +55,24 @@ internal static class SvgChart
             """;
     }
 
-    private static int Throughput(StringBuilder svg, PhaseResult[] phases, int y)
+    private static int Bars(StringBuilder svg, BarSet set, int y)
     {
-        Text(svg, 10, y += 16, "Throughput (requests per second)", size: 13, bold: true);
+        Text(svg, 10, y += 16, set.Title + (set.Log ? " (log scale)" : ""), size: 13, bold: true);
         y += 8;
-        var max = Math.Max(1, phases.Max(p => p.RequestsPerSecond));
-        foreach (var phase in phases)
+        var values = set.Bars.Select(b => b.Value).Where(v => double.IsFinite(v) && v > 0).DefaultIfEmpty(1).ToArray();
+        var (lo, hi) = (Math.Floor(Math.Log10(values.Min())), Math.Ceiling(Math.Log10(values.Max())));
+        hi = Math.Max(hi, lo + 1);
+        var max = values.Max();
+        double Width(double value) => !double.IsFinite(value) || value <= 0 ? 0
+            : set.Log ? Math.Max(1, (Math.Log10(value) - lo + 0.05) / (hi - lo + 0.05) * (PlotWidth - 90))
+            : value / max * (PlotWidth - 90);
+
+        foreach (var bar in set.Bars)
         {
-            var width = phase.RequestsPerSecond / max * (PlotWidth - 90);
-            Text(svg, Left - 8, y + 15, phase.Name, anchor: "end");
+            var width = Width(bar.Value);
+            Text(svg, Left - 8, y + 15, bar.Label, anchor: "end");
             svg.AppendLine(CultureInfo.InvariantCulture, $"""<rect x="{Left}" y="{y + 4}" width="{width:F1}" height="{RowHeight - 8}" fill="#5c6bc0"/>""");
-            Text(svg, Left + width + 6, y + 15, PhaseTable.N(phase.RequestsPerSecond));
+            Text(svg, Left + width + 6, y + 15, bar.Text);
             y += RowHeight;
         }
 

@@ -2,6 +2,7 @@ using Ranking.Gateway.LoadTests.Cli;
 using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Report;
+using Ranking.Gateway.LoadTests.Scenarios.Modes;
 
 namespace Ranking.Gateway.LoadTests.Scenarios;
 
@@ -12,6 +13,14 @@ internal static class ScenarioRunner
 
     public static async Task<RunReport> RunAsync(Arguments args, IReadOnlyList<string> commandLine, CancellationToken cancellationToken)
     {
+        if (args.Scenario == Arguments.CompareModes)
+        {
+            // One test bed per mode (gateways configured for it), so the scenario sets them up itself.
+            var modes = await CompareModesScenario.RunAsync(args, commandLine, cancellationToken);
+            AddLoadNotes(modes);
+            return modes;
+        }
+
         var baselines = args.BaselineDuration > TimeSpan.Zero;
         (string Title, TestBedOptions Options, Scenario Run) plan = args.Scenario switch
         {
@@ -59,6 +68,18 @@ internal static class ScenarioRunner
         }
 
         await plan.Run(bed, report, cancellationToken);
+        AddLoadNotes(report);
+        if (bed.Origin.PostgresProblem is { } problem)
+        {
+            report.Notes.Add(problem);
+        }
+
+        return report;
+    }
+
+    // Whether the load generator kept its schedule, which every figure of an open-loop phase depends on.
+    private static void AddLoadNotes(RunReport report)
+    {
         foreach (var phase in report.AllPhases.Where(p => p.NotSent > 0))
         {
             report.Notes.Add($"{phase.Name}: {phase.NotSent:N0} requests were not sent ({OpenLoop.MaxInFlight:N0} already in flight): the rate was not kept, so this phase's figures are not valid.");
@@ -68,12 +89,5 @@ internal static class ScenarioRunner
         {
             report.Notes.Add($"{phase.Name}: the load generator sent {phase.Late:N0} requests ({100.0 * phase.Late / Math.Max(1, phase.Samples.Length):0.##}%) more than 5 ms after they were due ({(CpuPinning.IsPinned ? "on its own CPU, shared only with Redis and PostgreSQL" : "it shares the CPU with the servers")}).");
         }
-
-        if (bed.Origin.PostgresProblem is { } problem)
-        {
-            report.Notes.Add(problem);
-        }
-
-        return report;
     }
 }

@@ -49,15 +49,25 @@ internal sealed class TestBed : IAsyncDisposable
 
     public OriginCounter Origin { get; private set; } = null!;
 
+    /// <summary>The instances this runner started (empty with --url), for their CPU time.</summary>
+    public IReadOnlyList<GatewayProcess> Started { get; private set; } = [];
+
+    /// <summary>The runner's own connection (to --pg's database), for reading statistics of the gateways' database.</summary>
+    public NpgsqlDataSource Postgres => _postgres;
+
     /// <summary>The Redis the instances use, for the outage scenario.</summary>
     public IRedisControl Redis { get; private set; } = null!;
 
     /// <summary>What was set up, for the report.</summary>
     public List<string> Setup { get; } = [];
 
-    public static async Task<TestBed> StartAsync(Arguments args, TestBedOptions options, CancellationToken cancellationToken)
+    /// <summary>A new run id: when it started, and a random tail so two runs started in the same second differ.</summary>
+    public static string NewRunId() => $"{DateTime.Now:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
+
+    /// <param name="runId">The run's id (key prefix, log folder); a new one when null.</param>
+    public static async Task<TestBed> StartAsync(Arguments args, TestBedOptions options, CancellationToken cancellationToken, string? runId = null)
     {
-        var runId = $"{DateTime.Now:yyyyMMdd-HHmmss}-{Random.Shared.Next(0x1000, 0xFFFF):x4}";
+        runId ??= NewRunId();
         var postgres = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(args.Postgres) { MaxPoolSize = 4 }.ConnectionString);
         var bed = new TestBed(args, runId, postgres);
         try
@@ -142,7 +152,7 @@ internal sealed class TestBed : IAsyncDisposable
         }
 
         var dll = Args.GatewayDll ?? RepoPaths.GatewayDll;
-        var scenario = Settings(options, $"lt-{RunId}:").Concat(Args.Settings).ToArray();
+        var scenario = Settings(options, $"lt-{RunId}:").Concat(options.Settings ?? []).Concat(Args.Settings).ToArray();
         var clock = Stopwatch.StartNew();
         var starts = Enumerable.Range(1, Args.Instances)
             .Select(i => GatewayProcess.StartAsync($"gateway-{i}", dll, scenario, Path.Combine(LogDirectory, $"gateway-{i}.log"), Client.Http))
@@ -169,7 +179,8 @@ internal sealed class TestBed : IAsyncDisposable
             _owned.AddRange(started);
         }
 
-        Gateways = started.Take(Args.Instances).Select(g => g.Url).ToArray();
+        Started = started.Take(Args.Instances).ToArray();
+        Gateways = Started.Select(g => g.Url).ToArray();
         HitGateway = options.HitGateway ? started[^1].Url : Gateways[0];
         Origin = new OriginCounter(_postgres, Args.Database, Client.Http, started.Select(g => g.Url).ToArray());
         Setup.Add($"{Args.Instances} gateway instance(s) started from {Path.GetRelativePath(RepoPaths.Root, dll)} in {clock.Elapsed.TotalSeconds:0.0} s"

@@ -6,4 +6,5 @@ namespace Ranking.Gateway.LoadTests.Scenarios;
 /// <param name="Fresh">The fresh window, without jitter; null keeps appsettings.json's.</param>
 /// <param name="HitGateway">Start one more, default-configured instance for the FRESH-hit baseline.</param>
 /// <param name="PrivateRedis">Give the gateways a redis-server of the runner's own.</param>
-internal sealed record TestBedOptions(int Groups, TimeSpan OriginDelay, TimeSpan? Fresh, bool HitGateway, bool PrivateRedis = false);
+/// <param name="Settings">More configuration for the scenario's instances, <c>Key=Value</c>; --set still wins.</param>
+internal sealed record TestBedOptions(int Groups, TimeSpan OriginDelay, TimeSpan? Fresh, bool HitGateway, bool PrivateRedis = false, IReadOnlyList<string>? Settings = null);

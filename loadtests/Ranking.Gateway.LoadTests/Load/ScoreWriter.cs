@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using Npgsql;
+using NpgsqlTypes;
+using Ranking.Gateway.LoadTests.Measurement;
+
+namespace Ranking.Gateway.LoadTests.Load;
+
+/// <summary>
+/// compare-modes' writer: every second, one UPDATE gives one random user of each of a share of the groups (picked
+/// uniformly, from a seeded random source, so every mode sees the same writes) a new score and
+/// <c>updated_at = now()</c>, the way an application would. When the statement returns, the change is committed
+/// (autocommit), and that moment is logged per group for the staleness measure.
+/// </summary>
+internal sealed class ScoreWriter(NpgsqlDataSource database, int groups, int users, double share, int seed, WriteLog log)
+{
+    // No ORDER BY, so the runner's pg_stat_statements patterns never count it as a Top-N query.
+    private const string UpdateSql = """
+        UPDATE ranking_scores AS s SET score = w.score, updated_at = now()
+        FROM unnest(@groups, @users, @scores) AS w(group_id, user_id, score)
+        WHERE s.group_id = w.group_id AND s.user_id = w.user_id
+        """;
+
+    /// <summary>Writes once a second until <paramref name="cancellationToken"/> is cancelled.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var random = new Random(seed);
+        var due = 0.0;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            do
+            {
+                // Carried over, so a share that is not a whole number of groups per second still averages out.
+                due += groups * share;
+                var count = Math.Min(groups, (int)due);
+                due -= count;
+                if (count > 0)
+                {
+                    await WriteAsync(Pick(random, count), random, cancellationToken);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The run is over.
+        }
+    }
+
+    private int[] Pick(Random random, int count)
+    {
+        var picked = new HashSet<int>();
+        while (picked.Count < count)
+        {
+            picked.Add(random.Next(1, groups + 1));
+        }
+
+        return [.. picked];
+    }
+
+    private async Task WriteAsync(int[] picked, Random random, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(UpdateSql);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("groups", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. picked.Select(g => $"g{g}")] });
+        command.Parameters.Add(new NpgsqlParameter<string[]>("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. picked.Select(_ => $"u{random.Next(1, users + 1)}")] });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("scores", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. picked.Select(_ => (long)random.Next(0, 1_000_000))] });
+        var start = Stopwatch.GetTimestamp();
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        log.Committed(picked, DateTimeOffset.UtcNow, Stopwatch.GetElapsedTime(start));
+    }
+}

@@ -1,0 +1,13 @@
+namespace Ranking.Gateway.LoadTests.Measurement;
+
+/// <summary>Everything that costs, counted at one moment: SQL, Redis, the gateways' counters and their CPU time.</summary>
+/// <param name="Cpu">CPU time (user + system) of each gateway instance so far.</param>
+internal sealed record CostSnapshot(DateTimeOffset At, SqlStats Sql, RedisStats Redis, GatewayCounters Metrics, IReadOnlyList<TimeSpan> Cpu)
+{
+    public CostDelta Since(CostSnapshot before) => new(
+        At - before.At,
+        Sql.Since(before.Sql),
+        Redis.Since(before.Redis),
+        Metrics.Since(before.Metrics),
+        Cpu.Zip(before.Cpu, (after, b) => after - b).ToArray());
+}

@@ -1,0 +1,28 @@
+using Ranking.Gateway.LoadTests.Measurement;
+
+namespace Ranking.Gateway.LoadTests.Scenarios.Modes;
+
+/// <summary>What one mode's run measured.</summary>
+/// <param name="Reads">The measured window's reads (the lead-in's are left out).</param>
+/// <param name="LeadInFailures">Non-2xx answers and errors during the lead-in.</param>
+/// <param name="Idle">Writes without reads, before the read load; null when there was no idle window.</param>
+/// <param name="Window">The measured window (reads and writes).</param>
+/// <param name="Gauges">The largest value each queue gauge reached during the window.</param>
+/// <param name="GroupsReadPerPeriod">Distinct groups read per refresh period, averaged over the window.</param>
+/// <param name="IdleWrites">Group writes committed from one period before the idle window to its end, and the distinct groups among them.</param>
+/// <param name="ChangedGroupsPerPeriod">Distinct groups the writer changed per refresh period, averaged over the window.</param>
+internal sealed record ModeResult(
+    ModePlan Plan,
+    PhaseResult Reads,
+    int LeadInFailures,
+    CostDelta? Idle,
+    CostDelta Window,
+    StalenessSummary Staleness,
+    IReadOnlyDictionary<string, double> Gauges,
+    double GroupsReadPerPeriod,
+    (long Writes, int Groups) IdleWrites,
+    (long Writes, int Groups) WindowWrites,
+    double ChangedGroupsPerPeriod,
+    (double P50, double P99, double Max) WriteLatencyMs,
+    IReadOnlyList<string> Setup,
+    IReadOnlyList<string> Problems);
