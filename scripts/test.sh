@@ -46,3 +46,7 @@ dotnet test "$sln" -c Release "$@"
 
 # A few seconds of the load runner (cold and stale stampedes, a short steady mix), so it cannot rot.
 dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- smoke
+
+# Each refresh mode briefly, two instances each: fails when a mode stops doing its job (no background recomputes in
+# CompetingLocks, no batched queries in Queue, queries without reads in Lazy or Early, any non-2xx).
+dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- compare-modes --smoke
