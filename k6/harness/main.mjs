@@ -1,0 +1,106 @@
+// The k6 harness: runs each case of cases.mjs (a k6 script's own setup, iterations, teardown and thresholds,
+// through the shim of the k6 modules) against two live gateway instances, and checks that the script gave the
+// expected verdict and that the gateways saw what the case claims. Started by scripts/k6-harness.sh, which
+// provides the gateways:
+//   K6H_BASE_URLS            the two instances, comma-separated (same Redis key prefix, same database)
+//   K6H_FRESH_SECONDS        their Gateway:Policies:ranking:Fresh (FreshJitter 0)
+//   K6H_SLOW_ORIGIN_SECONDS  how long the origin takes for the groups slow1..slow9
+//   K6H_PG_URI               optional: their database, to compare the origin queries with pg_stat_statements
+import { execFileSync } from 'node:child_process';
+import { harnessCases } from './cases.mjs';
+import { counters, describe, difference, settledCounters, waitUntil } from './gateways.mjs';
+import { runScript } from './runner.mjs';
+import { failures, summary, verdict } from './summary.mjs';
+
+// The gateway's Top-N query, however slowed down; the pattern is a parameter so this query never matches it.
+const PG_COUNT_SQL = `SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+  WHERE d.datname = current_database() AND s.query ILIKE :'pattern'`;
+
+const config = {
+  urls: required('K6H_BASE_URLS').split(','),
+  freshMs: 1000 * Number(required('K6H_FRESH_SECONDS')),
+  slowOriginMs: 1000 * Number(required('K6H_SLOW_ORIGIN_SECONDS')),
+};
+const started = Date.now();
+const { prepare, cases } = harnessCases(config);
+console.log(`k6 harness: ${cases.length} cases against ${config.urls.join(' and ')}`);
+await prepare();
+
+const outcomes = [];
+for (const [i, c] of cases.entries()) {
+  console.log(`\n[${i + 1}/${cases.length}] ${c.name}\n    must ${c.expect.length === 0 ? 'pass' : `fail on exactly: ${c.expect.join('; ')}`}`);
+  const caseStarted = Date.now();
+  // The case before ended with settled counters. What `before` sends counts as the script's setup.
+  const marks = { start: await counters(config.urls) };
+  await c.before?.();
+  const hooks = {
+    ...c.hooks,
+    async afterSetup(data, io) {
+      marks.setupEnd = await counters(config.urls);
+      if (c.hooks?.afterSetup) {
+        await c.hooks.afterSetup(data, io);
+        marks.runStart = await counters(config.urls);
+      } else {
+        marks.runStart = marks.setupEnd;
+      }
+    },
+    afterIterations(data, io) {
+      marks.iterationsEnded = Date.now();
+      return c.hooks?.afterIterations?.(data, io);
+    },
+  };
+  const result = await runScript(c.script, { env: c.env, hooks });
+  console.log(summary(result, '    '));
+
+  let problem = null;
+  const failed = failures(result);
+  if (result.error !== null) {
+    problem = 'the script errored instead of giving a verdict';
+  } else if (!sameSet(failed, c.expect)) {
+    problem = `it ${failed.length === 0 ? 'passed' : `failed on: ${failed.join('; ')}`}`;
+  } else {
+    // A STALE answer started a background refresh: let it land before counting.
+    const run = difference(await counters(config.urls), marks.runStart);
+    await waitUntil(marks.iterationsEnded + (run.answers.STALE > 0 ? 2 * config.slowOriginMs : 0));
+    const end = await settledCounters(config.urls);
+    const observed = { setup: difference(marks.setupEnd, marks.start), run: difference(end, marks.runStart) };
+    console.log(`    gateways saw: setup: ${describe(observed.setup)}; run: ${describe(observed.run)}`);
+    const [claim, holds] = c.happened;
+    if (!holds(observed)) {
+      problem = `the case did not set up what it claims (${claim})`;
+    }
+  }
+  const seconds = ((Date.now() - caseStarted) / 1000).toFixed(1);
+  console.log(problem === null ? `    ok: ${verdict(result)} as expected (${seconds} s)` : `    NOT OK: ${problem} (${seconds} s)`);
+  outcomes.push({ name: c.name, problem });
+}
+
+if (process.env.K6H_PG_URI) {
+  const metrics = (await settledCounters(config.urls)).origin;
+  const postgres = Number(execFileSync('psql', [process.env.K6H_PG_URI, '-Atq', '-v', 'pattern=%ranking_scores%ORDER BY score DESC%'], { input: PG_COUNT_SQL, encoding: 'utf8' }).trim());
+  const agree = metrics === postgres;
+  console.log(`\norigin queries in all: ${metrics} by the gateways' metrics, ${postgres} by pg_stat_statements${agree ? '' : ': they DISAGREE'}`);
+  if (!agree) {
+    outcomes.push({ name: 'gateway metrics agree with pg_stat_statements', problem: `${metrics} vs ${postgres}` });
+  }
+}
+
+const bad = outcomes.filter((o) => o.problem !== null);
+console.log(`\nk6 harness: ${outcomes.length - bad.length} of ${outcomes.length} as expected in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+for (const o of bad) {
+  console.log(`  NOT OK: ${o.name}: ${o.problem}`);
+}
+process.exit(bad.length === 0 ? 0 : 1);
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    console.error(`k6 harness: ${name} is not set (scripts/k6-harness.sh sets it)`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function sameSet(a, b) {
+  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+}

@@ -1,0 +1,52 @@
+// The end-of-test summary of one run, k6-style, and what failed in it.
+
+/** Failed checks by name and failed thresholds as "key source", leaving out those on `checks` (they only
+ * restate that a check failed). */
+export function failures(result) {
+  return [
+    ...result.checks.filter((c) => c.fails > 0).map((c) => c.name),
+    ...result.thresholds.filter((t) => !t.passed && t.metric !== 'checks').map((t) => `${t.key} ${t.source}`),
+  ];
+}
+
+export function verdict(result) {
+  if (result.error !== null) {
+    return 'error';
+  }
+  return result.passed ? 'passed' : 'thresholds failed';
+}
+
+export function summary(result, indent = '') {
+  const lines = [];
+  for (const c of result.checks) {
+    lines.push(`${c.fails === 0 ? '✓' : '✗'} check ${c.name} (${c.passes}/${c.passes + c.fails})`);
+  }
+  for (const [metric, values] of trends(result.samples)) {
+    const sorted = values.sort((a, b) => a - b);
+    const p99 = sorted[Math.ceil(0.99 * (sorted.length - 1))];
+    lines.push(`  ${metric}: ${sorted.length} samples, med ${round(sorted[Math.floor(sorted.length / 2)])}, p(99) ${round(p99)}, max ${round(sorted[sorted.length - 1])}`);
+  }
+  for (const t of result.thresholds) {
+    lines.push(`${t.passed ? '✓' : '✗'} ${t.key}: ${t.source} (${t.actual === undefined ? 'no samples' : round(t.actual)})`);
+  }
+  if (result.iterationErrors > 0) {
+    lines.push(`${result.iterationErrors} iteration(s) threw`);
+  }
+  lines.push(result.error === null ? `verdict: ${verdict(result)}` : `verdict: error: ${result.error}`);
+  return lines.map((l) => indent + l).join('\n');
+}
+
+// Trends (metrics with durations or shares), all tags together, for a human reading the run.
+function trends(samples) {
+  const byMetric = new Map();
+  for (const s of samples) {
+    if (s.metric.endsWith('_duration') || s.metric.endsWith('_share')) {
+      byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s.value]);
+    }
+  }
+  return byMetric;
+}
+
+function round(value) {
+  return Number.isInteger(value) ? String(value) : value.toFixed(3);
+}
