@@ -12,12 +12,16 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 cd "$RG_ROOT"
 
-FRESH_SECONDS=8
-SLOW_ORIGIN_SECONDS=1
+FRESH_SECONDS=6
+SLOW_ORIGIN_SECONDS=0.5
 # The gateway's Top-N query, made slow for the slow* groups (the stampedes and stale reads).
 TOP_N_SQL="SELECT user_id, score FROM (SELECT pg_sleep(CASE WHEN @group LIKE 'slow%' THEN $SLOW_ORIGIN_SECONDS ELSE 0 END)) AS slow, ranking_scores WHERE group_id = @group ORDER BY score DESC, user_id LIMIT @limit"
 
-command -v node >/dev/null 2>&1 || die "node not found: the k6 harness needs node 20 or later"
+# As for the syntax check in test.sh, no node means no harness rather than a failure.
+if ! command -v node >/dev/null 2>&1; then
+  warn "node not found: skipping the k6 harness (it needs node 20 or later)"
+  exit 0
+fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || die "node $(node --version) is too old: the k6 harness needs node 20 or later"
 timeout 3 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || die "Redis does not answer on $REDIS_CONN (scripts/services-up.sh starts it)"
@@ -96,6 +100,5 @@ for i in "${!urls[@]}"; do
 done
 info "k6 harness: gateways ready at ${urls[*]} (key prefix $prefix)"
 
-K6H_BASE_URLS="$(IFS=,; printf '%s' "${urls[*]}")" K6H_FRESH_SECONDS="$FRESH_SECONDS" \
-  K6H_SLOW_ORIGIN_SECONDS="$SLOW_ORIGIN_SECONDS" K6H_PG_URI="$db_uri" \
+K6H_BASE_URLS="$(IFS=,; printf '%s' "${urls[*]}")" K6H_SLOW_ORIGIN_SECONDS="$SLOW_ORIGIN_SECONDS" K6H_PG_URI="$db_uri" \
   node k6/harness/main.mjs

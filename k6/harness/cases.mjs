@@ -1,14 +1,18 @@
 // The cases: each k6 script once with the thing it checks happening (it must pass) and once broken on purpose
-// (it must fail, on exactly the checks and thresholds named). `happened` is what the gateways' own counters
-// must show, so a case cannot pass by not setting up what it claims; `setup` covers `before` and the script's
-// setup(), `run` its iterations and teardown (traffic of an afterSetup hook falls in neither).
+// (it must fail, on exactly the checks and thresholds named in `expect`, give or take `mayAlsoFail`).
+// `happened` is what the gateways' own counters must show, so a case cannot pass by not setting up what it
+// claims; `setup` covers `before` and the script's setup(), `run` its iterations and teardown (traffic of an
+// afterSetup hook falls in neither).
 // Groups: g1..g40 answer at once, slow1..slow9 after the slow origin's delay (stampedes and stale reads).
 import { cacheStatus, entryWindow, read, waitUntil } from './gateways.mjs';
 
-export function harnessCases({ urls, freshMs, slowOriginMs }) {
+export function harnessCases({ urls, slowOriginMs }) {
   const both = urls.join(',');
   const ranking = (group) => `${urls[0]}/ranking/${group}?limit=100`;
-  // Latency limits are the gateway's business, not the harness's: P99_MS is set out of the way on a busy machine.
+  // Latency limits check the gateway, not the scripts' logic: they are widened (still applied) so that a busy
+  // machine's pauses do not decide a case.
+  const stampede = { BASE_URLS: both, CLIENTS: '8' };
+  const stale = { ...stampede, STALE_SHARE: '0.5' };
   const steady = { BASE_URLS: both, RATE: '20', DURATION: '1', VUS: '10', MAX_VUS: '10', P99_MS: '2000' };
   const shared = {};
 
@@ -21,14 +25,14 @@ export function harnessCases({ urls, freshMs, slowOriginMs }) {
       {
         name: 'stampede.js on a cold group',
         script: 'k6/stampede.js',
-        env: { BASE_URLS: both, CLIENTS: '8', GROUP: 'slow1' },
+        env: { ...stampede, GROUP: 'slow1' },
         expect: [],
         happened: ['one origin query, MISS answers', (o) => o.run.origin === 1 && o.run.answers.MISS > 0],
       },
       {
         name: 'stampede.js with a second origin query during the stampede',
         script: 'k6/stampede.js',
-        env: { BASE_URLS: both, CLIENTS: '8', GROUP: 'slow2' },
+        env: { ...stampede, GROUP: 'slow2' },
         hooks: { duringIterations: (data, io) => read(ranking('slow3'), io) },
         expect: ['origin queries moved by exactly one'],
         happened: ['two origin queries', (o) => o.run.origin === 2],
@@ -36,14 +40,14 @@ export function harnessCases({ urls, freshMs, slowOriginMs }) {
       {
         name: 'stale.js on a stale group',
         script: 'k6/stale.js',
-        env: { BASE_URLS: both, CLIENTS: '8', GROUP: 'slow4' },
+        env: { ...stale, GROUP: 'slow4' },
         expect: [],
         happened: ['STALE answers, one background refresh', (o) => o.run.answers.STALE > 0 && o.run.origin === 1],
       },
       {
         name: 'stale.js with the entry refreshed before the burst (no STALE answer)',
         script: 'k6/stale.js',
-        env: { BASE_URLS: both, CLIENTS: '8', GROUP: 'slow5' },
+        env: { ...stale, GROUP: 'slow5' },
         hooks: {
           // Read the stale entry (which starts its refresh) until the refreshed one answers.
           async afterSetup(data, io) {
@@ -62,7 +66,7 @@ export function harnessCases({ urls, freshMs, slowOriginMs }) {
       {
         name: 'stale.js with a second origin query landing after the burst',
         script: 'k6/stale.js',
-        env: { BASE_URLS: both, CLIENTS: '8', GROUP: 'slow6' },
+        env: { ...stale, GROUP: 'slow6' },
         // Started as the iterations end, so it lands while teardown is already counting.
         hooks: { afterIterations: (data, io) => read(ranking('slow7'), io) },
         expect: ['origin queries moved by exactly one'],
@@ -71,7 +75,7 @@ export function harnessCases({ urls, freshMs, slowOriginMs }) {
       {
         name: 'stampede.js on a warm group, stale by now (its one refresh moves the counter by one)',
         script: 'k6/stampede.js',
-        env: { BASE_URLS: both, CLIENTS: '8', GROUP: 'slow9' },
+        env: { ...stampede, GROUP: 'slow9' },
         async before() {
           await waitUntil(shared.warm.staleBy);
           if (Date.now() >= shared.warm.usableUntil) {
@@ -79,6 +83,9 @@ export function harnessCases({ urls, freshMs, slowOriginMs }) {
           }
         },
         expect: ['answered MISS or FRESH (the group was not cached)', 'miss_answers count>0'],
+        // The stale entry's refresh runs in the background; stampede.js counts only the foreground fetches of
+        // a cold stampede, so whether teardown sees the refresh is a race that does not change the verdict.
+        mayAlsoFail: ['origin queries moved by exactly one'],
         happened: ['STALE answers, no MISS, one origin query: what the old script took for a cold stampede', (o) => o.run.answers.STALE > 0 && o.run.answers.MISS === 0 && o.run.origin === 1],
       },
       {

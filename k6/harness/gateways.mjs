@@ -77,11 +77,14 @@ export async function counters(urls) {
   return total;
 }
 
-/** Reads the counters until two reads agree; first waits `inFlightMs` for origin queries still running. */
-export async function settledCounters(urls, inFlightMs = 0, timeoutMs = 20_000) {
-  await delay(inFlightMs);
+/**
+ * Reads the counters until two reads agree, not before `notBefore` (when origin queries still running have
+ * landed); `first` is a read just made, to compare the next one with.
+ */
+export async function settledCounters(urls, { first = null, notBefore = 0 } = {}, timeoutMs = 20_000) {
+  await waitUntil(notBefore);
   const deadline = Date.now() + timeoutMs;
-  let last = await counters(urls);
+  let last = first ?? (await counters(urls));
   for (;;) {
     const next = await counters(urls);
     if (JSON.stringify(next) === JSON.stringify(last)) {

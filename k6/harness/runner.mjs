@@ -18,7 +18,7 @@ let runs = 0;
  * @param hooks { afterSetup, duringIterations, afterIterations }: async (data, io) => void. afterSetup is
  *   awaited before the iterations start, duringIterations before teardown starts, afterIterations only after
  *   teardown (it runs while teardown does).
- * @returns { passed, error, thresholds, checks, iterationErrors, samples }
+ * @returns { passed, error, thresholds, checks, iterationErrors, samples, phases (milliseconds each took) }
  */
 export async function runScript(scriptPath, { env = {}, hooks = {} } = {}) {
   const scriptUrl = `${pathToFileURL(resolvePath(scriptPath)).href}?run=${++runs}`;
@@ -28,7 +28,7 @@ export async function runScript(scriptPath, { env = {}, hooks = {} } = {}) {
   globalThis.__ITER = 0;
   const io = new IoThread();
   const samples = [];
-  const result = { passed: false, error: null, thresholds: [], checks: [], iterationErrors: 0, samples };
+  const result = { passed: false, error: null, thresholds: [], checks: [], iterationErrors: 0, samples, phases: {} };
   const started = performance.now();
   let scenario = null; // the VUs, started before setup()
   try {
@@ -41,19 +41,19 @@ export async function runScript(scriptPath, { env = {}, hooks = {} } = {}) {
     scenario = prepareScenario(scenarioOptions, { scriptUrl, env: globalThis.__ENV, io });
 
     // k6 hands every VU and teardown a JSON copy of what setup returned.
-    const data = phase('setup', () => {
+    const data = phase(result, 'setup', () => {
       const returned = script.setup?.();
       return returned === undefined ? undefined : JSON.parse(JSON.stringify(returned));
     });
     samples.push(...runtime.takeSamples());
     await hooks.afterSetup?.(data, io);
     const during = hooks.duringIterations?.(data, io);
-    const run = await scenario.run(data);
+    const run = await phase(result, 'iterations', () => scenario.run(data));
     samples.push(...run.samples);
     result.iterationErrors = run.errors;
     await during;
     const after = hooks.afterIterations?.(data, io);
-    phase('teardown', () => script.teardown?.(data));
+    phase(result, 'teardown', () => script.teardown?.(data));
     samples.push(...runtime.takeSamples());
     await after;
 
@@ -69,10 +69,21 @@ export async function runScript(scriptPath, { env = {}, hooks = {} } = {}) {
   return result;
 }
 
-function phase(name, body) {
+// Runs one step, noting how long it took (a promise: until it settles); a throw names the step.
+function phase(result, name, body) {
+  const started = performance.now();
+  const took = () => {
+    result.phases[name] = performance.now() - started;
+  };
   try {
-    return body();
+    const value = body();
+    if (value instanceof Promise) {
+      return value.finally(took);
+    }
+    took();
+    return value;
   } catch (error) {
+    took();
     error.message = `${name}() threw: ${error.message}`;
     throw error;
   }

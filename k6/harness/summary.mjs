@@ -32,6 +32,10 @@ export function summary(result, indent = '') {
   if (result.iterationErrors > 0) {
     lines.push(`${result.iterationErrors} iteration(s) threw`);
   }
+  const took = Object.entries(result.phases).map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`);
+  if (took.length > 0) {
+    lines.push(`took: ${took.join(', ')}`);
+  }
   lines.push(result.error === null ? `verdict: ${verdict(result)}` : `verdict: error: ${result.error}`);
   return lines.map((l) => indent + l).join('\n');
 }
