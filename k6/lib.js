@@ -110,10 +110,10 @@ export function inFlightBound(originMs) {
 }
 
 /**
- * When the entry behind a ranking answer stops being fresh, as local times { earliest, latest } in ms, from
- * the answer's own headers (no clock shared with the gateway needed): Cache-Control max-age is the entry's
- * whole fresh window and Age its age when answered, both whole seconds rounded down, and the gateway answered
- * between `sentAt` and `receivedAt`.
+ * When the entry behind a ranking answer stops being fresh, as local times { earliest, latest } in ms, and its
+ * whole fresh window (freshSeconds), from the answer's own headers (no clock shared with the gateway needed):
+ * Cache-Control max-age is the entry's fresh window and Age its age when answered, both whole seconds rounded
+ * down, and the gateway answered between `sentAt` and `receivedAt`.
  */
 export function freshUntil(res, sentAt, receivedAt) {
   const maxAge = /max-age=(\d+)/.exec(res.headers['Cache-Control'] || '');

@@ -24,12 +24,12 @@ if ! command -v node >/dev/null 2>&1; then
 fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 20 ] || die "node $(node --version) is too old: the k6 harness needs node 20 or later"
-timeout 3 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || die "Redis does not answer on $REDIS_CONN (scripts/services-up.sh starts it)"
-
 run_id="k6h_$(date +%s)_$$"
 db="rg_$run_id"
 prefix="$run_id:"
 admin_uri="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
+timeout 3 redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 || die "Redis does not answer on $REDIS_CONN (scripts/services-up.sh starts it)"
+psql "$admin_uri" -qAtc 'SELECT 1' >/dev/null 2>&1 || die "PostgreSQL does not answer on 127.0.0.1:$PG_PORT (scripts/services-up.sh starts it)"
 db_uri="postgresql://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$db"
 work="$(mktemp -d)"
 gateway_pids=()
@@ -67,7 +67,7 @@ db_created=1
 psql "$db_uri" -q -v ON_ERROR_STOP=1 -f db/schema.sql >/dev/null
 psql "$db_uri" -q -v ON_ERROR_STOP=1 -c "
   INSERT INTO ranking_scores (group_id, user_id, score)
-  SELECT g, 'u' || u, (length(g) * 7919 + u * 104729) % 1000003
+  SELECT g, 'u' || u, abs(hashtext(g || '/' || u)) % 1000000
   FROM (SELECT 'g' || n AS g FROM generate_series(1, 40) n UNION ALL SELECT 'slow' || n FROM generate_series(1, 9) n) groups,
        generate_series(1, 110) u"
 
@@ -100,5 +100,5 @@ for i in "${!urls[@]}"; do
 done
 info "k6 harness: gateways ready at ${urls[*]} (key prefix $prefix)"
 
-K6H_BASE_URLS="$(IFS=,; printf '%s' "${urls[*]}")" K6H_SLOW_ORIGIN_SECONDS="$SLOW_ORIGIN_SECONDS" K6H_PG_URI="$db_uri" \
+K6H_BASE_URLS="$(IFS=,; printf '%s' "${urls[*]}")" K6H_PG_URI="$db_uri" \
   node k6/harness/main.mjs

@@ -53,11 +53,15 @@ export function entryWindow(answer) {
   };
 }
 
-/** Counters summed over the instances: origin queries, answers by X-Cache-Status, refreshes by outcome. */
+/**
+ * The gateways' counters: origin queries, answers by X-Cache-Status and background refreshes by outcome, per
+ * instance (`instances`) and summed.
+ */
 export async function counters(urls) {
   await delay(SCRAPE_CACHE_MS);
-  const total = { origin: 0, answers: {}, revalidations: {} };
+  const instances = [];
   for (const base of urls) {
+    const instance = { origin: 0, answers: {}, revalidations: {} };
     const text = await (await fetch(`${base}/metrics`)).text();
     for (const line of text.split('\n')) {
       const match = /^(gateway_origin_queries_total|gateway_cache_answers_total|gateway_cache_revalidations_total)\{([^}]*)\}\s+(\S+)/.exec(line);
@@ -66,41 +70,60 @@ export async function counters(urls) {
       }
       const value = Number(match[3]);
       if (match[1] === 'gateway_origin_queries_total') {
-        total.origin += value;
+        instance.origin += value;
       } else {
         const key = /(?:status|outcome)="([^"]+)"/.exec(match[2])[1];
-        const bucket = match[1] === 'gateway_cache_answers_total' ? total.answers : total.revalidations;
+        const bucket = match[1] === 'gateway_cache_answers_total' ? instance.answers : instance.revalidations;
         bucket[key] = (bucket[key] ?? 0) + value;
       }
     }
+    instances.push(instance);
   }
-  return total;
+  return { ...instances.reduce(add), instances };
 }
 
 /**
- * Reads the counters until two reads agree, not before `notBefore` (when origin queries still running have
- * landed); `first` is a read just made, to compare the next one with.
+ * Reads the counters until two reads agree; before that, until every instance that has answered STALE since
+ * `since` has finished a background refresh (each STALE answer starts one, unless one is running), so that
+ * refreshes still running are counted.
  */
-export async function settledCounters(urls, { first = null, notBefore = 0 } = {}, timeoutMs = 20_000) {
-  await waitUntil(notBefore);
+export async function settledCounters(urls, { since = null, timeoutMs = 20_000 } = {}) {
   const deadline = Date.now() + timeoutMs;
-  let last = first ?? (await counters(urls));
+  let last = null;
   for (;;) {
     const next = await counters(urls);
-    if (JSON.stringify(next) === JSON.stringify(last)) {
+    const refreshing = since !== null && difference(next, since).instances.some((d) => d.answers.STALE > 0 && sum(d.revalidations) === 0);
+    if (!refreshing && last !== null && JSON.stringify(next) === JSON.stringify(last)) {
       return next;
     }
     if (Date.now() > deadline) {
-      throw new Error('the gateways\' counters kept moving: something else is using them');
+      throw new Error(`the gateways' counters did not settle within ${timeoutMs / 1000} s: ${refreshing ? 'a refresh never finished' : 'something else is using them'}`);
     }
     last = next;
   }
 }
 
-/** after − before, with every answer status and revalidation outcome present. */
+/** after − before, with every answer status present, per instance too. */
 export function difference(after, before) {
-  const sub = (a, b) => Object.fromEntries(['MISS', 'FRESH', 'STALE', 'BYPASS', ...Object.keys(a)].map((k) => [k, (a[k] ?? 0) - (b[k] ?? 0)]));
-  return { origin: after.origin - before.origin, answers: sub(after.answers, before.answers), revalidations: sub(after.revalidations, before.revalidations) };
+  const one = (a, b) => ({
+    origin: a.origin - b.origin,
+    answers: subtract(a.answers, b.answers, ['MISS', 'FRESH', 'STALE', 'BYPASS']),
+    revalidations: subtract(a.revalidations, b.revalidations, []),
+  });
+  return { ...one(after, before), instances: after.instances.map((a, i) => one(a, before.instances[i])) };
+}
+
+function subtract(a, b, always) {
+  return Object.fromEntries([...new Set([...always, ...Object.keys(a), ...Object.keys(b)])].map((k) => [k, (a[k] ?? 0) - (b[k] ?? 0)]));
+}
+
+function add(a, b) {
+  const merge = (x, y) => Object.fromEntries([...new Set([...Object.keys(x), ...Object.keys(y)])].map((k) => [k, (x[k] ?? 0) + (y[k] ?? 0)]));
+  return { origin: a.origin + b.origin, answers: merge(a.answers, b.answers), revalidations: merge(a.revalidations, b.revalidations) };
+}
+
+function sum(values) {
+  return Object.values(values).reduce((a, b) => a + b, 0);
 }
 
 export function describe(d) {

@@ -2,9 +2,8 @@
 // through the shim of the k6 modules) against two live gateway instances, and checks that the script gave the
 // expected verdict and that the gateways saw what the case claims. Started by scripts/k6-harness.sh, which
 // provides the gateways:
-//   K6H_BASE_URLS            the two instances, comma-separated (same Redis key prefix, same database)
-//   K6H_SLOW_ORIGIN_SECONDS  how long the origin takes for the groups slow1..slow9
-//   K6H_PG_URI               optional: their database, to compare the origin queries with pg_stat_statements
+//   K6H_BASE_URLS  the two instances, comma-separated (same Redis key prefix, same database)
+//   K6H_PG_URI     optional: their database, to compare the origin queries with pg_stat_statements
 import { execFileSync } from 'node:child_process';
 import { harnessCases } from './cases.mjs';
 import { counters, describe, difference, settledCounters } from './gateways.mjs';
@@ -15,10 +14,7 @@ import { failures, summary, verdict } from './summary.mjs';
 const PG_COUNT_SQL = `SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
   WHERE d.datname = current_database() AND s.query ILIKE :'pattern'`;
 
-const config = {
-  urls: required('K6H_BASE_URLS').split(','),
-  slowOriginMs: 1000 * Number(required('K6H_SLOW_ORIGIN_SECONDS')),
-};
+const config = { urls: required('K6H_BASE_URLS').split(',') };
 const started = Date.now();
 const { prepare, cases } = harnessCases(config);
 console.log(`k6 harness: ${cases.length} cases against ${config.urls.join(' and ')}`);
@@ -52,10 +48,7 @@ for (const [i, c] of cases.entries()) {
   const result = await runScript(c.script, { env: c.env, hooks });
   console.log(summary(result, '    '));
 
-  // A STALE answer started a background refresh: let it land before counting.
-  const first = await counters(config.urls);
-  const refreshing = marks.runStart !== undefined && difference(first, marks.runStart).answers.STALE > 0;
-  settled = await settledCounters(config.urls, refreshing ? { notBefore: marks.iterationsEnded + Math.max(1000, 2 * config.slowOriginMs) } : { first });
+  settled = await settledCounters(config.urls, { since: marks.runStart ?? null });
 
   let problem = null;
   const failed = failures(result);
