@@ -161,7 +161,7 @@ class VuPool {
     return this.#workers.length;
   }
 
-  /** Starts a VU and resolves once its init context has run and it holds the setup data. */
+  /** Starts a VU and resolves once its init context has run; it gets `data` with its first iteration. */
   start() {
     const id = this.#workers.length + 1;
     const io = this.#context.io.connect();
@@ -182,17 +182,21 @@ class VuPool {
       }
     });
     return new Promise((resolve, reject) => {
+      let ready = false;
       worker.on('error', (error) => {
-        // Before 'ready': the init context threw. After: the thread died mid-iteration.
-        reject(error);
+        if (!ready) {
+          reject(error); // the init context threw
+          return;
+        }
         this.errors++;
-        console.error(`VU ${id}: ${error?.stack ?? error}`);
+        console.error(`VU ${id} died: ${error?.stack ?? error}`);
         done?.();
       });
       worker.once('message', (message) => {
         if (message.type !== 'ready') {
           return;
         }
+        ready = true;
         let sent = false;
         resolve({
           id,

@@ -1,5 +1,5 @@
-// What the harness itself sees of the gateways, independently of the scripts: their counters (summed over
-// the instances) and when an answer's entry stops being fresh.
+// What the harness itself sees of the gateways, independently of the scripts: their counters and when an
+// answer's entry stops being fresh.
 
 // The Prometheus exporter caches a scrape for 300 ms.
 const SCRAPE_CACHE_MS = 400;
@@ -23,7 +23,7 @@ export async function read(url, io = null) {
 
 async function fetchText(url) {
   const res = await fetch(url);
-  return { status: res.status, headers: Object.fromEntries([...res.headers].map(([k, v]) => [k.toLowerCase(), v])), body: await res.text() };
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
 }
 
 function header(answer, name) {

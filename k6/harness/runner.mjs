@@ -18,7 +18,8 @@ let runs = 0;
  * @param hooks { afterSetup, duringIterations, afterIterations }: async (data, io) => void. afterSetup is
  *   awaited before the iterations start, duringIterations before teardown starts, afterIterations only after
  *   teardown (it runs while teardown does).
- * @returns { passed, error, thresholds, checks, iterationErrors, samples, phases (milliseconds each took) }
+ * @returns { passed, error, thresholds, checks, iterationErrors, samples, metrics (name to type), phases
+ *   (milliseconds each step took) }
  */
 export async function runScript(scriptPath, { env = {}, hooks = {} } = {}) {
   const scriptUrl = `${pathToFileURL(resolvePath(scriptPath)).href}?run=${++runs}`;
@@ -28,7 +29,7 @@ export async function runScript(scriptPath, { env = {}, hooks = {} } = {}) {
   globalThis.__ITER = 0;
   const io = new IoThread();
   const samples = [];
-  const result = { passed: false, error: null, thresholds: [], checks: [], iterationErrors: 0, samples, phases: {} };
+  const result = { passed: false, error: null, thresholds: [], checks: [], iterationErrors: 0, samples, metrics: runtime.state.metrics, phases: {} };
   const started = performance.now();
   let scenario = null; // the VUs, started before setup()
   try {

@@ -1,4 +1,5 @@
 // The end-of-test summary of one run, k6-style, and what failed in it.
+import { percentile } from './thresholds.mjs';
 
 /** Failed checks by name and failed thresholds as "key source", leaving out those on `checks` (they only
  * restate that a check failed). */
@@ -21,10 +22,9 @@ export function summary(result, indent = '') {
   for (const c of result.checks) {
     lines.push(`${c.fails === 0 ? '✓' : '✗'} check ${c.name} (${c.passes}/${c.passes + c.fails})`);
   }
-  for (const [metric, values] of trends(result.samples)) {
+  for (const [metric, values] of trends(result)) {
     const sorted = values.sort((a, b) => a - b);
-    const p99 = sorted[Math.ceil(0.99 * (sorted.length - 1))];
-    lines.push(`  ${metric}: ${sorted.length} samples, med ${round(sorted[Math.floor(sorted.length / 2)])}, p(99) ${round(p99)}, max ${round(sorted[sorted.length - 1])}`);
+    lines.push(`  ${metric}: ${sorted.length} samples, med ${round(percentile(sorted, 0.5))}, p(99) ${round(percentile(sorted, 0.99))}, max ${round(sorted.at(-1))}`);
   }
   for (const t of result.thresholds) {
     lines.push(`${t.passed ? '✓' : '✗'} ${t.key}: ${t.source} (${t.actual === undefined ? 'no samples' : round(t.actual)})`);
@@ -40,12 +40,15 @@ export function summary(result, indent = '') {
   return lines.map((l) => indent + l).join('\n');
 }
 
-// Trends (metrics with durations or shares), all tags together, for a human reading the run.
-function trends(samples) {
+// The Trend metrics' values, all tags together, for a human reading the run.
+function trends(result) {
   const byMetric = new Map();
-  for (const s of samples) {
-    if (s.metric.endsWith('_duration') || s.metric.endsWith('_share')) {
-      byMetric.set(s.metric, [...(byMetric.get(s.metric) ?? []), s.value]);
+  for (const s of result.samples) {
+    if (result.metrics.get(s.metric) === 'trend') {
+      if (!byMetric.has(s.metric)) {
+        byMetric.set(s.metric, []);
+      }
+      byMetric.get(s.metric).push(s.value);
     }
   }
   return byMetric;

@@ -97,8 +97,8 @@ function aggregate(t, values, durationMs) {
   }
 }
 
-// Linear interpolation between the closest ranks, as k6's TrendSink.P.
-function percentile(sorted, p) {
+/** Of ascending values, by linear interpolation between the closest ranks, as k6's TrendSink.P. */
+export function percentile(sorted, p) {
   const i = p * (sorted.length - 1);
   const low = sorted[Math.floor(i)];
   const high = sorted[Math.ceil(i)];
