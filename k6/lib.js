@@ -3,7 +3,13 @@
 import http from 'k6/http';
 import { sleep } from 'k6';
 
-export const LIMIT = num('LIMIT', 100);
+export const LIMIT = int('LIMIT', 100);
+if (LIMIT > 100) {
+  throw new Error(`LIMIT=${LIMIT}: the gateway answers 1..100`);
+}
+
+// The Prometheus exporter caches a scrape for 300 ms: reads closer together can repeat an old answer.
+const SCRAPE_CACHE_SECONDS = 0.4;
 
 /** Gateway instances: BASE_URLS (comma-separated) or BASE_URL; load is spread over them round-robin. */
 export function baseUrls() {
@@ -15,6 +21,7 @@ export function baseUrls() {
   return urls;
 }
 
+/** A positive number from the environment (durations, ratios). */
 export function num(name, fallback) {
   const raw = __ENV[name];
   if (raw === undefined || raw === '') {
@@ -23,6 +30,15 @@ export function num(name, fallback) {
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) {
     throw new Error(`${name}=${raw} is not a positive number`);
+  }
+  return value;
+}
+
+/** A positive whole number from the environment (k6 rejects fractions for vus, iterations and rate). */
+export function int(name, fallback) {
+  const value = num(name, fallback);
+  if (!Number.isInteger(value)) {
+    throw new Error(`${name}=${__ENV[name]} is not a whole number`);
   }
   return value;
 }
@@ -36,7 +52,10 @@ export function pickGroup(groups) {
   return __ENV.GROUP || `g${groups < 2 ? 1 : 2 + Math.floor(Math.random() * (groups - 1))}`;
 }
 
-/** Sum over the instances of gateway_origin_queries_total{policy="ranking"} (all outcomes). */
+/**
+ * Sum over the instances of gateway_origin_queries_total{policy="ranking"} (all outcomes). The counter is the
+ * whole instance's, not this run's: every request anybody else sends meanwhile is counted too.
+ */
 export function originQueries(urls) {
   let sum = 0;
   for (const base of urls) {
@@ -46,7 +65,11 @@ export function originQueries(urls) {
     }
     for (const line of String(res.body).split('\n')) {
       if (line.startsWith('gateway_origin_queries_total{') && line.includes('policy="ranking"')) {
-        sum += Number(line.slice(line.lastIndexOf('}') + 1).trim().split(' ')[0]);
+        const value = Number(line.slice(line.lastIndexOf('}') + 1).trim().split(' ')[0]);
+        if (!Number.isFinite(value)) {
+          throw new Error(`${base}/metrics: cannot read "${line}"`);
+        }
+        sum += value;
       }
     }
   }
@@ -54,30 +77,52 @@ export function originQueries(urls) {
 }
 
 /**
- * Reads the counter until it has moved by at least `atLeast` since `before` (null: no minimum) and two reads
- * 400 ms apart agree (the Prometheus exporter caches a scrape for 300 ms), so background refreshes that are
- * still running are counted.
+ * Reads the origin-query counter until it can be trusted: `inFlightMs` has passed since the call (origin
+ * queries already running when it was called finish within it), at least `atLeast` queries have landed since
+ * `since` (or `timeoutSeconds` passed), and two reads a scrape-cache period apart agree.
+ * Returns { count, settled }; settled is false when the counter was still moving at the deadline.
  */
-export function settledOriginQueries(urls, before, atLeast, timeoutSeconds) {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  sleep(0.4);
-  let last = originQueries(urls);
-  while (Date.now() < deadline) {
-    sleep(0.4);
-    const next = originQueries(urls);
-    if ((before === null || next - before >= atLeast) && next === last) {
-      return next;
+export function settledOriginQueries(urls, { since = null, atLeast = 0, inFlightMs = 0, timeoutSeconds = 10 } = {}) {
+  const started = Date.now();
+  const deadline = started + Math.max(timeoutSeconds * 1000, inFlightMs + 2000);
+  let previous = null;
+  for (;;) {
+    sleep(SCRAPE_CACHE_SECONDS);
+    const at = Date.now();
+    const count = originQueries(urls);
+    const agrees = previous !== null && previous.count === count;
+    // The earlier of the two agreeing reads must itself show the counter after the in-flight queries landed.
+    const afterInFlight = previous !== null && previous.at - started >= inFlightMs + SCRAPE_CACHE_SECONDS * 1000;
+    const enough = since === null || count - since >= atLeast;
+    if (agrees && afterInFlight && enough) {
+      return { count, settled: true };
     }
-    last = next;
+    if (at >= deadline) {
+      return { count, settled: agrees };
+    }
+    previous = { count, at };
   }
-  return last;
 }
 
-/** When the entry a ranking answer came from goes stale: generatedAt + max-age (whole seconds, floored) + 1 s. */
-export function staleAt(res) {
-  const generatedAt = Date.parse(JSON.parse(res.body).generatedAt);
-  const match = /max-age=(\d+)/.exec(res.headers['Cache-Control'] || '');
-  return generatedAt + (match ? Number(match[1]) : 0) * 1000 + 1000;
+/** How long an origin query that is already running may still take: twice the latency seen, at least 1 s. */
+export function inFlightBound(originMs) {
+  return Math.max(1000, 2 * originMs);
+}
+
+/**
+ * When the entry behind a ranking answer stops being fresh, as local times { earliest, latest } in ms, and its
+ * whole fresh window (freshSeconds), from the answer's own headers (no clock shared with the gateway needed):
+ * Cache-Control max-age is the entry's fresh window and Age its age when answered, both whole seconds rounded
+ * down, and the gateway answered between `sentAt` and `receivedAt`.
+ */
+export function freshUntil(res, sentAt, receivedAt) {
+  const maxAge = /max-age=(\d+)/.exec(res.headers['Cache-Control'] || '');
+  const age = Number(res.headers['Age']);
+  if (!maxAge || res.headers['Age'] === undefined || !Number.isInteger(age)) {
+    throw new Error(`${res.url}: no Cache-Control max-age or Age in the answer`);
+  }
+  const left = (Number(maxAge[1]) - age) * 1000;
+  return { earliest: sentAt + left - 1000, latest: receivedAt + left + 1000, freshSeconds: Number(maxAge[1]) };
 }
 
 /** Uniform in [0, 1) for request number n of a seeded run: mulberry32, as RequestRandom.cs. */

@@ -43,6 +43,7 @@ if [ ! -f "$sln" ] && [ -f Ranking.Gateway.slnx ]; then sln=Ranking.Gateway.slnx
 : "${DOTNET_NOLOGO:=1}" "${DOTNET_CLI_TELEMETRY_OPTOUT:=1}"
 export DOTNET_NOLOGO DOTNET_CLI_TELEMETRY_OPTOUT
 dotnet test "$sln" -c Release "$@"
+bash "$RG_ROOT/scripts/k6-harness.sh" # the k6 scripts' verdicts against two live gateways (k6/README.md)
 
 # A few seconds of the load runner (cold and stale stampedes, a short steady mix), so it cannot rot.
 dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- smoke
