@@ -1,15 +1,15 @@
 namespace Ranking.Gateway.Caching;
 
 /// <summary>
-/// A read through the cache. <paramref name="Fetch"/> may run in the background after the client has gone,
-/// so it must not capture the request, its HttpContext or its cancellation token. <paramref name="Freshness"/> judges
+/// A read through the cache. <paramref name="Fetch"/> may run in the background after the client has gone
+/// (<see cref="FetchReason.Refresh"/>), so it must not capture the request, its HttpContext or its cancellation token. <paramref name="Freshness"/> judges
 /// the entries it finds (the refresh mode's; the entry's own windows when null).
 /// </summary>
 internal sealed record CacheRequest(
     string Key,
     string PolicyName,
     CachePolicy Policy,
-    Func<CancellationToken, Task<OriginResponse>> Fetch,
+    Func<FetchReason, CancellationToken, Task<OriginResponse>> Fetch,
     IFreshnessPolicy? Freshness = null)
 {
     public Freshness Judge(CacheEntry entry, DateTimeOffset now) => (Freshness ?? LazyFreshness.Instance).Judge(entry, now);

@@ -32,6 +32,9 @@ internal static class EntryFactory
         return (entry, storable);
     }
 
+    /// <summary>Stands for no answer at all, where an entry is required but there is none to give.</summary>
+    public static CacheEntry Nothing { get; } = new(0, "", [], "", [], DateTimeOffset.MinValue, DateTimeOffset.MinValue, DateTimeOffset.MinValue, DateTimeOffset.MinValue);
+
     /// <summary>How long Redis keeps an entry: to the end of its stale-if-error window, and a little more.</summary>
     public static TimeSpan TimeToLive(CacheEntry entry, DateTimeOffset now) => entry.ErrorUntil - now + TimeSpan.FromSeconds(5);
 

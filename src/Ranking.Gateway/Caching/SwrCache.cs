@@ -121,7 +121,7 @@ internal sealed partial class SwrCache
         var read = await _store.GetAsync(request.Key);
         if (!read.Available)
         {
-            var fetched = await FetchAsync(request);
+            var fetched = await FetchAsync(request, FetchReason.Miss);
             return fetched.Entry is null ? throw fetched.Failure : Loaded(fetched, Source.Bypass);
         }
 
@@ -147,7 +147,7 @@ internal sealed partial class SwrCache
                     return Loaded(stored, Source.Origin);
                 }
 
-                var fetched = await FetchAsync(request);
+                var fetched = await FetchAsync(request, FetchReason.Miss);
                 if (fetched.Entry is not { } entry)
                 {
                     return StaleIfErrorOrThrow(request, expired, fetched.Failure);
@@ -157,20 +157,31 @@ internal sealed partial class SwrCache
                 {
                     await _store.SetAsync(request.Key, entry, request.TimeToLive(entry, _time.GetUtcNow()));
                 }
+                else
+                {
+                    // Instances waiting on this miss forward their own requests now rather than after MissWait.
+                    await _store.AbandonAsync(request.Key, request.Policy.MissWait);
+                }
 
                 return Loaded(fetched, Source.Origin);
             }
         }
 
         // Another instance holds the lock and is fetching: wait for its entry, bounded.
-        var published = await _store.WaitForNewerAsync(request.Key, expired?.GeneratedAt, request.Policy.MissWait, _stopping);
-        if (published is not null)
+        var waited = await _store.WaitForNewerAsync(request.Key, expired?.GeneratedAt, request.Policy.MissWait, _stopping);
+        if (waited.Entry is { } published)
         {
             return Loaded(published, Source.Origin);
         }
 
+        if (waited.Abandoned)
+        {
+            // The fetch it waited on got an answer the cache may not keep: each waiter gets its own.
+            return Loaded(EntryFactory.Nothing, Source.Uncacheable);
+        }
+
         // Waited long enough (like nginx proxy_cache_lock_timeout): fetch ourselves, without storing.
-        var own = await FetchAsync(request);
+        var own = await FetchAsync(request, FetchReason.Miss);
         return own.Entry is null ? StaleIfErrorOrThrow(request, expired, own.Failure) : Loaded(own, Source.Origin);
     }
 
@@ -202,7 +213,7 @@ internal sealed partial class SwrCache
             {
                 // Another instance is refreshing: wait for its entry rather than trying again on every read.
                 outcome = "lock-busy";
-                if (await _store.WaitForNewerAsync(request.Key, stale.GeneratedAt, request.Policy.LockExpiry, _stopping) is not null)
+                if ((await _store.WaitForNewerAsync(request.Key, stale.GeneratedAt, request.Policy.LockExpiry, _stopping)).Entry is not null)
                 {
                     await _l1.RemoveAsync(request.Key, CancellationToken.None);
                 }
@@ -247,7 +258,7 @@ internal sealed partial class SwrCache
     /// </summary>
     public async Task<Refreshed> RefreshAsync(CacheRequest request)
     {
-        var fetched = await FetchAsync(request);
+        var fetched = await FetchAsync(request, FetchReason.Refresh);
         if (fetched.Entry is not { } entry)
         {
             Log.RevalidationFailed(_logger, request.PolicyName, fetched.Failure);
@@ -280,7 +291,7 @@ internal sealed partial class SwrCache
     }
 
     /// <summary>Calls the origin with its timeout; a failure is returned, not thrown.</summary>
-    private async Task<Fetched> FetchAsync(CacheRequest request)
+    private async Task<Fetched> FetchAsync(CacheRequest request, FetchReason reason)
     {
         var startedAt = _time.GetUtcNow();
         var started = _time.GetTimestamp();
@@ -288,7 +299,7 @@ internal sealed partial class SwrCache
         timeout.CancelAfter(request.Policy.OriginTimeout);
         try
         {
-            var response = await request.Fetch(timeout.Token);
+            var response = await request.Fetch(reason, timeout.Token);
             var duration = _time.GetElapsedTime(started);
             if (response.IsServerError)
             {

@@ -49,7 +49,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<CachePolicyConfigFilter>();
-        services.TryAddSingleton<UpstreamFetcher>();
+        services.TryAddSingleton<FillForwarder>();
+        services.TryAddSingleton<CachePolicies>();
 
         services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])

@@ -1,24 +1,21 @@
-using Microsoft.Extensions.Options;
-using Ranking.Gateway.Caching;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Ranking.Gateway.Proxy;
 
 /// <summary>
-/// Rejects a route whose <c>CachePolicy</c> metadata names no policy, when the configuration loads: at start-up
-/// the host fails; on a reload YARP keeps the previous configuration and logs this message.
+/// Rejects a cached route when the configuration it comes with is not a valid whole (<see cref="CachePolicies.Read"/>):
+/// it names a policy that does not exist, or the policies themselves are invalid. At start-up the host then fails; on a
+/// reload YARP keeps the previous routes and logs this message, and <see cref="CachePolicies"/> the previous policies.
 /// </summary>
-internal sealed class CachePolicyConfigFilter(IOptionsMonitor<GatewayOptions> options) : IProxyConfigFilter
+internal sealed class CachePolicyConfigFilter(IConfiguration configuration) : IProxyConfigFilter
 {
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel) => new(cluster);
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
     {
-        if (route.Metadata?.TryGetValue(CachePolicyMetadata.Key, out var name) == true && !options.CurrentValue.Policies.ContainsKey(name))
+        if (route.Metadata?.ContainsKey(CachePolicyMetadata.Key) == true && CachePolicies.Read(configuration, out var errors) is null)
         {
-            var known = string.Join(", ", options.CurrentValue.Policies.Keys);
-            throw new InvalidOperationException(
-                $"Route '{route.RouteId}' names cache policy '{name}' in its Metadata, but Gateway:Policies defines only: {known}.");
+            throw new InvalidOperationException(string.Join(" ", errors));
         }
 
         return new(route);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Hosting;
 using Yarp.ReverseProxy.Model;
@@ -7,11 +6,18 @@ namespace Ranking.Gateway.Proxy;
 
 /// <summary>
 /// The SWR cache in YARP's proxy pipeline. A route opts in with <c>Metadata: { "CachePolicy": "name" }</c>;
-/// its GET and HEAD requests are answered by the cache, with misses and refreshes sent to the route's cluster.
-/// Everything else (routes without a policy, other methods, Authorization without consent, answers the
-/// upstream forbids storing) goes on through YARP untouched.
+/// its GET and HEAD requests are answered by the cache, whose fills go through the route like proxied requests
+/// (<see cref="FillForwarder"/>). Everything else (routes without a policy, other methods, Authorization without
+/// consent, answers the cache may not keep) goes on through YARP; an answer the cache may not keep is handed to the
+/// client whose miss fetched it, so it costs one upstream request, not two.
 /// </summary>
-internal sealed class CachedProxyMiddleware(RequestDelegate next, SwrCache cache, UpstreamFetcher upstream, IOptionsMonitor<GatewayOptions> options, TimeProvider time)
+internal sealed partial class CachedProxyMiddleware(
+    RequestDelegate next,
+    SwrCache cache,
+    FillForwarder fills,
+    CachePolicies policies,
+    TimeProvider time,
+    ILogger<CachedProxyMiddleware> logger)
 {
     private const int KeyLimit = 1024;
 
@@ -23,33 +29,61 @@ internal sealed class CachedProxyMiddleware(RequestDelegate next, SwrCache cache
             return;
         }
 
-        var key = ProxyCacheKey.For(route.RouteId, context.Request, policy, policy.CacheAuthorized);
+        var key = ProxyCacheKey.For(route.RouteId, context, policy);
         if (key.Key.Length > KeyLimit)
         {
             await next(context);
             return;
         }
 
-        var clusterId = route.ClusterId!;
-        var request = new CacheRequest(key.Key, policyName, policy, ct => upstream.FetchAsync(clusterId, key.PathAndQuery, key.Headers, policy, ct));
-        CacheLookup lookup;
+        // The waiting client takes an answer the cache cannot keep, unless it sent credentials the fill did not carry:
+        // then that answer is not the one its own request would get.
+        var slot = context.Request.Headers.Authorization.Count == 0 || key.Fill.CarriesCredentials ? new HandoffSlot() : null;
+        var fill = key.Fill;
+        var request = new CacheRequest(key.Key, policyName, policy, (reason, ct) => reason == FetchReason.Miss
+            ? fills.FetchAsync(fill, policy, slot, ct)
+            : fills.FetchAsync(fill with { ClientAddress = null }, policy, slot: null, ct));
+        CacheLookup? lookup = null;
+        OriginUnavailableException? failure = null;
         try
         {
             lookup = await cache.GetAsync(request, context.RequestAborted);
         }
         catch (OriginUnavailableException ex)
         {
-            await WriteFailureAsync(context, ex, policy);
+            failure = ex;
+        }
+        finally
+        {
+            if (slot?.Close() is { } handoff)
+            {
+                await using (handoff)
+                {
+                    if (lookup is not { Stored: true })
+                    {
+                        await WriteHandoffAsync(context, handoff);
+                    }
+                }
+            }
+        }
+
+        if (context.Response.HasStarted)
+        {
             return;
         }
 
-        if (!lookup.Stored)
+        if (failure is not null)
+        {
+            await WriteFailureAsync(context, failure, policy);
+        }
+        else if (lookup is { Stored: true } found)
+        {
+            await CacheHeaders.WriteAsync(context, found, time.GetUtcNow());
+        }
+        else
         {
             await next(context);
-            return;
         }
-
-        await CacheHeaders.WriteAsync(context, lookup, time.GetUtcNow());
     }
 
     private bool TryGetPolicy(HttpContext context, out Yarp.ReverseProxy.Configuration.RouteConfig route, out string policyName, out CachePolicy policy)
@@ -60,9 +94,23 @@ internal sealed class CachedProxyMiddleware(RequestDelegate next, SwrCache cache
         var method = context.Request.Method;
         return (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
             && route.Metadata?.TryGetValue(CachePolicyMetadata.Key, out policyName!) == true
-            && options.CurrentValue.Policies.TryGetValue(policyName, out policy!)
+            && policies.TryGet(policyName, out policy!)
             && route.ClusterId is not null
             && (policy.CacheAuthorized || context.Request.Headers.Authorization.Count == 0);
+    }
+
+    private async Task WriteHandoffAsync(HttpContext context, Handoff handoff)
+    {
+        try
+        {
+            await handoff.WriteToAsync(context);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or HttpRequestException)
+        {
+            // The upstream or the client broke off mid-answer: nothing sensible can follow on this response.
+            Log.HandoffBroken(logger, ex);
+            context.Abort();
+        }
     }
 
     // The upstream's own error answer goes through; without one, 502 (unreachable) or 504 (timed out).
@@ -78,5 +126,11 @@ internal sealed class CachedProxyMiddleware(RequestDelegate next, SwrCache cache
         return failure.InnerException is OperationCanceledException
             ? Problems.WriteAsync(context, 504, "Upstream timed out", "The upstream did not answer in time and no cached copy is available.", policy.RetryAfter)
             : Problems.WriteAsync(context, 502, "Upstream unavailable", "The upstream could not be reached and no cached copy is available.", policy.RetryAfter);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "An answer handed from a cache fill to its client broke off.")]
+        public static partial void HandoffBroken(ILogger logger, Exception exception);
     }
 }

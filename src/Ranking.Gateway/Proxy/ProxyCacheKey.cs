@@ -4,14 +4,16 @@ using System.Text;
 namespace Ranking.Gateway.Proxy;
 
 /// <summary>
-/// The cache key of a proxied GET: route, path, the allowed query parameters (sorted) and the values of the
-/// headers the policy varies by. Also the path and headers to send upstream, so a refresh forwards exactly
-/// what the key holds and nothing else.
+/// The cache key of a proxied GET: route, path, the allowed query parameters (sorted) and the values of the headers the
+/// policy varies by. Also the request a fill sends, which holds exactly what the key holds and nothing else of the
+/// client's: a client's <c>Authorization</c> reaches the upstream only when the policy varies by it (one entry per
+/// credential).
 /// </summary>
-internal sealed record ProxyCacheKey(string Key, string PathAndQuery, IReadOnlyList<KeyValuePair<string, string>> Headers)
+internal sealed record ProxyCacheKey(string Key, FillRequest Fill)
 {
-    public static ProxyCacheKey For(string routeId, HttpRequest request, Caching.CachePolicy policy, bool forwardAuthorization)
+    public static ProxyCacheKey For(string routeId, HttpContext context, Caching.CachePolicy policy)
     {
+        var request = context.Request;
         var query = new StringBuilder();
         foreach (var name in policy.QueryKeys.Order(StringComparer.Ordinal))
         {
@@ -39,11 +41,16 @@ internal sealed record ProxyCacheKey(string Key, string PathAndQuery, IReadOnlyL
             key += "#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(varying)).AsSpan(0, 8));
         }
 
-        if (forwardAuthorization && request.Headers.Authorization.Count > 0)
-        {
-            headers.Add(new("Authorization", request.Headers.Authorization.ToString()));
-        }
-
-        return new ProxyCacheKey(key, pathAndQuery, headers);
+        var fill = new FillRequest(
+            routeId,
+            request.Scheme,
+            request.Host,
+            request.PathBase,
+            request.Path,
+            new QueryString(query.Length == 0 ? null : query.ToString()),
+            headers,
+            new Dictionary<string, object?>(request.RouteValues),
+            context.Connection.RemoteIpAddress);
+        return new ProxyCacheKey(key, fill);
     }
 }

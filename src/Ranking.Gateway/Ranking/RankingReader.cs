@@ -33,7 +33,7 @@ internal sealed class RankingReader
         _cache.GetAsync(Request(group), cancellationToken);
 
     /// <summary>A read, or a refresh, of one group's cache entry.</summary>
-    public CacheRequest Request(string group) => new(Key(group), PolicyName, Policy, ct => FetchAsync(group, ct), _freshness);
+    public CacheRequest Request(string group) => new(Key(group), PolicyName, Policy, (_, ct) => FetchAsync(group, ct), _freshness);
 
     public static string Key(string group) => $"ranking:{group}";
 

@@ -16,7 +16,9 @@ public sealed class GatewayHost(
     string keyPrefix,
     FakeTimeProvider time,
     IDictionary<string, string?>? settings = null,
-    string? redis = null) : WebApplicationFactory<Program>
+    string? redis = null,
+    string? settingsFile = null,
+    Action<IServiceCollection>? services = null) : WebApplicationFactory<Program>
 {
     public OriginFaults Faults { get; } = new();
 
@@ -42,6 +44,12 @@ public sealed class GatewayHost(
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration((_, config) =>
         {
+            if (settingsFile is not null)
+            {
+                // Like appsettings.json: edits reload while the host runs.
+                config.AddJsonFile(settingsFile, optional: false, reloadOnChange: true);
+            }
+
             var values = new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Redis"] = redis ?? RealServices.Redis,
@@ -60,13 +68,14 @@ public sealed class GatewayHost(
 
             config.AddInMemoryCollection(values);
         });
-        builder.ConfigureServices(services =>
+        builder.ConfigureServices(collection =>
         {
-            services.AddSingleton<TimeProvider>(time);
+            services?.Invoke(collection);
+            collection.AddSingleton<TimeProvider>(time);
             // Wrap whichever origin the configuration chose, so faults can be injected into it.
-            var configured = services.Last(d => d.ServiceType == typeof(IRankingOrigin));
-            services.Remove(configured);
-            services.AddSingleton<IRankingOrigin>(sp => new OriginFaults.Origin((IRankingOrigin)configured.ImplementationFactory!(sp), Faults));
+            var configured = collection.Last(d => d.ServiceType == typeof(IRankingOrigin));
+            collection.Remove(configured);
+            collection.AddSingleton<IRankingOrigin>(sp => new OriginFaults.Origin((IRankingOrigin)configured.ImplementationFactory!(sp), Faults));
         });
     }
 }

@@ -173,6 +173,6 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
     {
         using var redis = ConnectionMultiplexer.Connect(RealServices.Redis);
         var server = redis.GetServer(redis.GetEndPoints()[0]);
-        return server.Keys(pattern: $"{_prefix}{{{keyStart}*").Count();
+        return server.Keys(pattern: $"{_prefix}{{{keyStart}*:entry").Count();
     }
 }

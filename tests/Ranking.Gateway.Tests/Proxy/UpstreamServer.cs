@@ -17,10 +17,19 @@ public sealed class UpstreamServer : IAsyncDisposable
     private TaskCompletionSource? _gate;
     private int _version = 1;
 
+    /// <summary>The size of /big's answer: 10 MiB, sent in 64 KiB chunks, chunk i filled with byte i.</summary>
+    public const int BigBytes = 10 * 1024 * 1024;
+
     public string Address { get; private set; } = "";
 
     /// <summary>When set, /api/items answers 500.</summary>
     public volatile bool Fail;
+
+    /// <summary>When set, /health answers 503 (for active health checks).</summary>
+    public volatile bool Unhealthy;
+
+    /// <summary>What /echo received, last first: request line and headers, as the upstream saw them.</summary>
+    public ConcurrentStack<string> Echoed { get; } = new();
 
     public ConcurrentQueue<string> Queries { get; } = new();
 
@@ -45,17 +54,47 @@ public sealed class UpstreamServer : IAsyncDisposable
         {
             Count("items");
             Queries.Enqueue(context.Request.QueryString.Value ?? "");
-            if (_gate is { } gate)
-            {
-                Waiting++;
-                await gate.Task;
-                Waiting--;
-            }
+            await HoldAsync();
 
             return Fail
                 ? Results.Text("upstream broke", "text/plain", statusCode: 500)
                 : Results.Json(new { id, version = _version, query = context.Request.QueryString.Value ?? "" });
         });
+        // Whatever a route's transforms make of a request: the request line and every header, sorted.
+        app.MapGet("/echo/{**rest}", (HttpContext c) =>
+        {
+            Count("echo");
+            var seen = $"{c.Request.Method} {c.Request.Path}{c.Request.QueryString}\n" + string.Join(
+                '\n',
+                c.Request.Headers.Where(h => h.Key is not ("traceparent" or "tracestate" or "Request-Id" or "Content-Length"))
+                    .OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
+                    .Select(h => $"{h.Key.ToLowerInvariant()}: {h.Value}"));
+            Echoed.Push(seen);
+            return Results.Text(seen, "text/plain");
+        });
+        app.MapGet("/whoami", (HttpContext c) =>
+        {
+            Count("whoami");
+            if (c.Request.Query.ContainsKey("public"))
+            {
+                c.Response.Headers.CacheControl = "public, max-age=60";
+            }
+
+            var who = c.Request.Headers.Authorization.Count == 0 ? "anonymous" : c.Request.Headers.Authorization.ToString();
+            return Results.Text($"{who} #{Requests("whoami")}", "text/plain");
+        });
+        app.MapGet("/big", async (HttpContext c) =>
+        {
+            Count("big");
+            c.Response.ContentType = "application/octet-stream";
+            var chunk = new byte[64 * 1024];
+            for (var i = 0; i < BigBytes / chunk.Length; i++)
+            {
+                chunk.AsSpan().Fill((byte)i);
+                await c.Response.Body.WriteAsync(chunk);
+            }
+        });
+        app.MapGet("/health", () => Unhealthy ? Results.StatusCode(503) : Results.Ok());
         app.MapGet("/api/nostore", (HttpContext c) => Answer(c, "nostore", "Cache-Control", "no-store"));
         app.MapGet("/api/private", (HttpContext c) => Answer(c, "private", "Cache-Control", "private, max-age=60"));
         app.MapGet("/api/cookie", (HttpContext c) => Answer(c, "cookie", "Set-Cookie", $"session={Guid.NewGuid():N}"));
@@ -124,11 +163,23 @@ public sealed class UpstreamServer : IAsyncDisposable
         await StopAsync();
     }
 
-    private IResult Answer(HttpContext context, string name, string header, string value)
+    private async Task Answer(HttpContext context, string name, string header, string value)
     {
         Count(name);
+        await HoldAsync();
         context.Response.Headers.Append(header, value);
-        return Results.Text($"{name} {Requests(name)}", "text/plain");
+        await Results.Text($"{name} {Requests(name)}", "text/plain").ExecuteAsync(context);
+    }
+
+    // Holds the answer while the test keeps the gate closed: a slow upstream on demand.
+    private async Task HoldAsync()
+    {
+        if (_gate is { } gate)
+        {
+            Waiting++;
+            await gate.Task;
+            Waiting--;
+        }
     }
 
     private void Count(string name) => _requests.AddOrUpdate(name, 1, (_, n) => n + 1);

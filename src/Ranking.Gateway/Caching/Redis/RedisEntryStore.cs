@@ -10,6 +10,9 @@ internal readonly record struct StoreRead(bool Available, CacheEntry? Entry)
     public static StoreRead Unavailable => new(false, null);
 }
 
+/// <summary>How a wait for another instance's fetch ended: its entry, word that it will not store one, or neither.</summary>
+internal readonly record struct Waited(CacheEntry? Entry, bool Abandoned);
+
 /// <summary>
 /// The shared L2: entries in Redis under <c>{prefix}{key}:entry</c> (hash tag, so an entry and its lock share
 /// a cluster slot), written with a compare-and-set on generatedAt, announced on a pub/sub channel.
@@ -33,6 +36,13 @@ internal sealed partial class RedisEntryStore
         if redis.call('HGET', KEYS[1], 'g') ~= ARGV[1] then return 0 end
         redis.call('HSET', KEYS[1], 'd', ARGV[2])
         redis.call('PUBLISH', ARGV[3], ARGV[4])
+        return 1
+        """;
+
+    // Marks that the last fetch of a key got an answer the cache may not keep, and wakes whoever waits on it.
+    private const string AbandonScript = """
+        redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+        redis.call('PUBLISH', ARGV[2], ARGV[3])
         return 1
         """;
 
@@ -66,6 +76,8 @@ internal sealed partial class RedisEntryStore
     public string EntryKey(string key) => SlotKey(key, "entry");
 
     public string LockKey(string key) => SlotKey(key, "lock");
+
+    public string UnstorableKey(string key) => SlotKey(key, "unstorable");
 
     /// <summary>A key of <paramref name="key"/>'s own, in the same cluster slot as its entry: <c>{prefix}{key}:suffix</c>.</summary>
     public string SlotKey(string key, string suffix) => $"{_prefix}{{{key}}}:{suffix}";
@@ -128,6 +140,30 @@ internal sealed partial class RedisEntryStore
             : false;
     }
 
+    /// <summary>
+    /// Tells instances waiting on this key's miss that no entry is coming (the answer may not be kept), so they fetch
+    /// their own at once; the word lasts <paramref name="keep"/>, so a waiter that starts listening late still hears it.
+    /// </summary>
+    public async Task AbandonAsync(string key, TimeSpan keep)
+    {
+        if (_breaker.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            await _redis.GetDatabase().ScriptEvaluateAsync(
+                AbandonScript,
+                [UnstorableKey(key)],
+                [(long)Math.Max(1, keep.TotalMilliseconds), _channel.ToString(), $"{_instanceId}\n{key}"]);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+        }
+    }
+
     // Runs a script that writes an entry and announces it: ARGV = generatedAt, envelope, channel, message, then more.
     private async Task<bool?> WriteAsync(string script, string key, CacheEntry entry, params RedisValue[] more)
     {
@@ -156,11 +192,11 @@ internal sealed partial class RedisEntryStore
     }
 
     /// <summary>
-    /// Waits until Redis holds an entry generated after <paramref name="after"/> (any entry when null),
-    /// woken by the change channel and polling with backoff in case a message is lost.
-    /// Returns null on timeout or when Redis is unavailable.
+    /// Waits until Redis holds an entry generated after <paramref name="after"/> (any entry when null), or until the
+    /// fetch it waits on gave up storing one, woken by the change channel and polling with backoff in case a message is
+    /// lost. Neither, on timeout or when Redis is unavailable.
     /// </summary>
-    public async Task<CacheEntry?> WaitForNewerAsync(string key, DateTimeOffset? after, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<Waited> WaitForNewerAsync(string key, DateTimeOffset? after, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         var poll = FirstPoll;
@@ -171,18 +207,25 @@ internal sealed partial class RedisEntryStore
             var read = await GetAsync(key);
             if (!read.Available)
             {
-                return null;
+                return default;
             }
 
             if (read.Entry is { } entry && (after is null || entry.GeneratedAt > after))
             {
-                return entry;
+                return new Waited(entry, false);
+            }
+
+            if (await IsAbandonedAsync(key))
+            {
+                return new Waited(null, true);
             }
 
             var remaining = deadline - Environment.TickCount64;
             if (remaining <= 0)
             {
-                return null;
+                // Nobody may signal this key again: do not leave the waiter behind.
+                _waiters.TryRemove(new KeyValuePair<string, TaskCompletionSource>(key, signal));
+                return default;
             }
 
             var delay = TimeSpan.FromMilliseconds(Math.Min(remaining, poll.TotalMilliseconds));
@@ -196,6 +239,19 @@ internal sealed partial class RedisEntryStore
     public async Task SubscribeAsync()
     {
         await _redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnChanged(message));
+    }
+
+    private async Task<bool> IsAbandonedAsync(string key)
+    {
+        try
+        {
+            return await _redis.GetDatabase().KeyExistsAsync(UnstorableKey(key));
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+            return false;
+        }
     }
 
     private void OnChanged(RedisValue message)

@@ -1,0 +1,161 @@
+using Ranking.Gateway.Caching;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Model;
+
+namespace Ranking.Gateway.Proxy;
+
+/// <summary>
+/// Sends the cache's own upstream requests (miss fills and background refreshes) the way YARP's proxy pipeline sends a
+/// route's requests: the route's request and response transforms, the cluster's load-balancing policy over its healthy
+/// destinations (active and passive health), its <c>HttpRequest</c> settings and its HttpClient, and passive health fed
+/// with the outcome. What is not applied, and why: session affinity (a cached answer is shared, so it has no session),
+/// and the destination's in-flight request count that LeastRequests reads (YARP keeps it internal).
+/// </summary>
+internal sealed partial class FillForwarder(
+    IHttpForwarder forwarder,
+    IProxyStateLookup proxyState,
+    IEnumerable<ILoadBalancingPolicy> loadBalancing,
+    IEnumerable<IPassiveHealthCheckPolicy> passiveHealth,
+    IServiceProvider services,
+    ILogger<FillForwarder> logger)
+{
+    private const string DefaultLoadBalancing = "PowerOfTwoChoices";
+    private const string DefaultPassiveHealth = "TransportFailureRate";
+
+    // Headers of an answer that are about one transfer or one client, or that the cache sets itself.
+    private static readonly HashSet<string> NotStored = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Date", "Server", "Age",
+        "ETag", "Cache-Control", "Expires", "Set-Cookie", "X-Cache-Status", "Cache-Status",
+    };
+
+    /// <summary>Fetches through route <see cref="FillRequest.RouteId"/>: its transforms, its cluster.</summary>
+    /// <param name="slot">Where an answer the cache cannot keep goes, for the client waiting on a miss; null when none waits.</param>
+    /// <exception cref="HttpRequestException">The route or a destination is missing, or the upstream could not be reached.</exception>
+    public Task<OriginResponse> FetchAsync(FillRequest fill, CachePolicy policy, HandoffSlot? slot, CancellationToken cancellationToken) =>
+        proxyState.TryGetRoute(fill.RouteId, out var route) && route.Cluster is { } cluster
+            ? SendAsync(fill, cluster, route.Transformer, policy, slot, keepEvery: false, cancellationToken)
+            : throw new HttpRequestException($"Route '{fill.RouteId}' or its cluster is not configured.");
+
+    /// <summary>Fetches from a cluster with no route of its own (the ranking endpoint's upstream origin): no transforms.</summary>
+    public Task<OriginResponse> FetchAsync(string clusterId, FillRequest fill, CachePolicy policy, CancellationToken cancellationToken) =>
+        proxyState.TryGetCluster(clusterId, out var cluster)
+            ? SendAsync(fill, cluster, HttpTransformer.Empty, policy, slot: null, keepEvery: true, cancellationToken)
+            : throw new HttpRequestException($"Cluster '{clusterId}' is not configured.");
+
+    private async Task<OriginResponse> SendAsync(
+        FillRequest fill,
+        ClusterState cluster,
+        HttpTransformer routeTransformer,
+        CachePolicy policy,
+        HandoffSlot? slot,
+        bool keepEvery,
+        CancellationToken cancellationToken)
+    {
+        var destination = PickDestination(cluster)
+            ?? throw new HttpRequestException($"Cluster '{cluster.ClusterId}' has no healthy destination.");
+        var body = new FillResponseBody(policy.MaxBodyBytes, canHandOff: slot is not null);
+        var context = fill.ToHttpContext(services, body);
+        var transformer = new FillTransformer(routeTransformer, policy, fill.CarriesCredentials, keepEvery, body);
+        var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sending = ForwardAsync(context, cluster, destination, transformer, body, abort.Token);
+
+        // Either the whole answer arrives (for the cache), or it is handed to the waiting client while still arriving.
+        await Task.WhenAny(sending, body.HandedOff);
+        if (body.HandedOff.IsCompleted)
+        {
+            var handoff = new Handoff(context.Response, body.Reader!, sending, abort);
+            if (!slot!.TryPut(handoff))
+            {
+                await handoff.DisposeAsync();
+            }
+
+            return new OriginResponse(context.Response.StatusCode, context.Response.ContentType ?? "application/octet-stream", [], [], Storable: false);
+        }
+
+        abort.Dispose();
+        var error = await sending;
+        if (error != ForwarderError.None)
+        {
+            var failure = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            throw cancellationToken.IsCancellationRequested
+                ? new OperationCanceledException("The upstream did not answer in time.", failure, cancellationToken)
+                : new HttpRequestException($"The upstream could not be reached ({error}).", failure);
+        }
+
+        var response = context.Response;
+        return new OriginResponse(
+            response.StatusCode,
+            response.ContentType ?? "application/octet-stream",
+            body.Kept,
+            StoredHeaders(response),
+            Storable: transformer.Storable && !body.Overflowed);
+    }
+
+    private async Task<ForwarderError> ForwardAsync(HttpContext context, ClusterState cluster, DestinationState destination, HttpTransformer transformer, FillResponseBody body, CancellationToken cancellationToken)
+    {
+        var error = ForwarderError.None;
+        try
+        {
+            var config = cluster.Model.Config;
+            error = await forwarder.SendAsync(context, destination.Model.Config.Address, cluster.Model.HttpClient, config.HttpRequest ?? ForwarderRequestConfig.Empty, transformer, cancellationToken);
+            ReportHealth(context, cluster, destination);
+            return error;
+        }
+        finally
+        {
+            body.Complete(error == ForwarderError.None ? null : new IOException($"The upstream answer broke off ({error})."));
+        }
+    }
+
+    // As YARP's load-balancing middleware: the cluster's policy over the destinations health checks left available.
+    private DestinationState? PickDestination(ClusterState cluster)
+    {
+        var available = cluster.DestinationsState.AvailableDestinations;
+        if (available.Count <= 1)
+        {
+            return available.Count == 0 ? null : available[0];
+        }
+
+        var name = cluster.Model.Config.LoadBalancingPolicy ?? DefaultLoadBalancing;
+        var policy = loadBalancing.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new HttpRequestException($"Cluster '{cluster.ClusterId}' names load-balancing policy '{name}', which does not exist.");
+        return policy.PickDestination(new DefaultHttpContext { RequestServices = services }, cluster, available);
+    }
+
+    // As YARP's passive health middleware: the outcome of the request counts toward the destination's health.
+    private void ReportHealth(HttpContext context, ClusterState cluster, DestinationState destination)
+    {
+        var passive = cluster.Model.Config.HealthCheck?.Passive;
+        if (passive?.Enabled != true)
+        {
+            return;
+        }
+
+        var name = passive.Policy ?? DefaultPassiveHealth;
+        if (passiveHealth.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } policy)
+        {
+            policy.RequestProxied(context, cluster, destination);
+        }
+        else
+        {
+            Log.UnknownHealthPolicy(logger, cluster.ClusterId, name);
+        }
+    }
+
+    // What a stored answer replays to every client: its headers as the route's transforms left them, less NotStored.
+    private static KeyValuePair<string, string>[] StoredHeaders(HttpResponse response) =>
+        response.Headers
+            .Where(h => !NotStored.Contains(h.Key))
+            .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()))
+            .ToArray();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Cluster {Cluster} names passive health policy {Policy}, which does not exist; cache fills do not report to it.")]
+        public static partial void UnknownHealthPolicy(ILogger logger, string cluster, string policy);
+    }
+}

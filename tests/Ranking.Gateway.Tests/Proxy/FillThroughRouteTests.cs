@@ -1,0 +1,134 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Ranking.Gateway.Tests.Infrastructure;
+using Yarp.ReverseProxy;
+
+namespace Ranking.Gateway.Tests.Proxy;
+
+/// <summary>
+/// A cache fill is the request YARP would send for the route: its transforms, its cluster's load balancing and health.
+/// Each test compares a cached route with the same route without a policy, in front of real upstream servers.
+/// </summary>
+public sealed class FillThroughRouteTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+{
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly UpstreamServer _one = new();
+    private readonly UpstreamServer _two = new();
+    private readonly List<GatewayHost> _hosts = [];
+
+    public async Task InitializeAsync()
+    {
+        await _one.StartAsync();
+        await _two.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+
+        await _one.DisposeAsync();
+        await _two.DisposeAsync();
+    }
+
+    public static TheoryData<string, string[]> TransformFamilies => new()
+    {
+        { "path prefix removed", ["PathRemovePrefix=/{route}"] },
+        { "path pattern", ["PathPattern=/echo/pattern/{**rest}"] },
+        { "request header set and removed", ["PathRemovePrefix=/{route}", "RequestHeader=X-Api-Key|Set=secret", "RequestHeaderRemove=Accept-Language"] },
+        { "query value added", ["PathRemovePrefix=/{route}", "QueryValueParameter=added|Append=yes"] },
+        { "X-Forwarded on", ["PathRemovePrefix=/{route}", "X-Forwarded=Set"] },
+        { "X-Forwarded off", ["PathRemovePrefix=/{route}", "X-Forwarded=Off"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(TransformFamilies))]
+    public async Task The_upstream_sees_a_fill_exactly_as_the_same_route_without_a_policy(string family, string[] transforms)
+    {
+        var client = Start(ProxyHosts.Routes(transforms, cluster: Single()));
+
+        var proxied = await Get(client, "/plain/echo/x?page=2");
+        var missed = await Get(client, "/cached/echo/x?page=2");
+        var fresh = await Get(client, "/cached/echo/x?page=2");
+
+        Assert.Equal((HttpStatusCode.OK, "MISS", "FRESH"), (missed.Status, missed.CacheStatus, fresh.CacheStatus));
+        Assert.True(proxied.Body == missed.Body, $"{family}: the upstream saw\n{missed.Body}\nfrom the fill, and\n{proxied.Body}\nthrough the plain route");
+        Assert.Equal(2, _one.Requests("echo"));
+    }
+
+    [Fact]
+    public async Task The_routes_response_transforms_apply_to_cached_answers()
+    {
+        var client = Start(ProxyHosts.Routes(["PathRemovePrefix=/{route}", "ResponseHeader=X-Transformed|Set=yes"], cluster: Single()));
+
+        var answers = new[] { await Get(client, "/cached/echo/r"), await Get(client, "/cached/echo/r") };
+
+        Assert.Equal(["MISS", "FRESH"], answers.Select(a => a.CacheStatus));
+        Assert.All(answers, a => Assert.Equal("yes", a.Header("X-Transformed")));
+        Assert.Equal("yes", (await Get(client, "/plain/echo/r")).Header("X-Transformed"));
+    }
+
+    [Fact]
+    public async Task Fills_follow_the_clusters_round_robin()
+    {
+        var client = Start(ProxyHosts.Routes(["PathRemovePrefix=/{route}"], cluster: Pair(("LoadBalancingPolicy", "RoundRobin"))));
+
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("MISS", (await Get(client, $"/cached/echo/rr{i}")).CacheStatus);
+        }
+
+        Assert.Equal((3, 3), (_one.Requests("echo"), _two.Requests("echo")));
+    }
+
+    [Fact]
+    public async Task A_destination_health_checks_marked_unhealthy_gets_no_fills()
+    {
+        _two.Unhealthy = true;
+        var cluster = Pair(
+            ("LoadBalancingPolicy", "RoundRobin"),
+            ("HealthCheck:Active:Enabled", "true"),
+            ("HealthCheck:Active:Interval", "00:00:00.200"),
+            ("HealthCheck:Active:Timeout", "00:00:01"),
+            ("HealthCheck:Active:Policy", "ConsecutiveFailures"),
+            ("HealthCheck:Active:Path", "/health"),
+            ("Metadata:ConsecutiveFailuresHealthPolicy.Threshold", "1"));
+        var host = StartHost(ProxyHosts.Routes(["PathRemovePrefix=/{route}"], cluster));
+        var client = host.CreateClient();
+        var proxy = host.Services.GetRequiredService<IProxyStateLookup>();
+        await Eventually.Until(
+            () => proxy.TryGetCluster("pair", out var c) && c.DestinationsState.AvailableDestinations.Count == 1,
+            "the unhealthy destination taken out");
+
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("MISS", (await Get(client, $"/cached/echo/h{i}")).CacheStatus);
+        }
+
+        Assert.Equal((6, 0), (_one.Requests("echo"), _two.Requests("echo")));
+    }
+
+    private HttpClient Start(Dictionary<string, string?> settings) => StartHost(settings).CreateClient();
+
+    private GatewayHost StartHost(Dictionary<string, string?> settings)
+    {
+        var host = new GatewayHost(database, RealServices.NewKeyPrefix(), _time, settings);
+        _hosts.Add(host);
+        return host;
+    }
+
+    private static async Task<Answer> Get(HttpClient client, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("Accept-Language", "ko");
+        return await client.SendAnswerAsync(request);
+    }
+
+    private (string Key, string Value)[] Single() => [("Destinations:d1:Address", _one.Address)];
+
+    private (string Key, string Value)[] Pair(params (string Key, string Value)[] more) =>
+        [("Destinations:d1:Address", _one.Address), ("Destinations:d2:Address", _two.Address), .. more];
+}
