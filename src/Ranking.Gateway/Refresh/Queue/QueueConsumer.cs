@@ -140,15 +140,16 @@ internal sealed partial class QueueConsumer(
 
     private async Task DeadLetterAsync(QueueItem item, string error)
     {
-        await queue.DeadLetterAsync(item, error);
-        metrics.DeadLettered();
-        Log.DeadLettered(logger, item.Group, item.Deliveries, error);
         if (item.Group.Length > 0)
         {
-            // Its change never reached the cache: readers should see the entry STALE, not FRESH.
+            // Its change never reached the cache: readers should see the entry STALE, not FRESH. First, so that an item
+            // in the dead-letter stream always means its entry says so.
             await cache.RevokeAsync(RankingReader.Key(item.Group));
         }
 
+        await queue.DeadLetterAsync(item, error);
+        metrics.DeadLettered();
+        Log.DeadLettered(logger, item.Group, item.Deliveries, error);
         Interlocked.Increment(ref _handled);
     }
 
