@@ -60,6 +60,26 @@ public sealed class FillThroughRouteTests(TestDatabase database) : IClassFixture
     }
 
     [Fact]
+    public async Task A_background_refresh_sends_what_the_key_holds_and_nothing_of_the_client_that_saw_it_stale()
+    {
+        var client = Start(ProxyHosts.Routes(["PathRemovePrefix=/{route}", "RequestHeader=X-Api-Key|Set=secret"], cluster: Single()));
+        var miss = await Get(client, "/cached/echo/s?page=1");
+        _time.Advance(TimeSpan.FromSeconds(61));
+
+        // Whoever reads it stale brings other query parameters, headers and credentials of their own.
+        using var nosy = new HttpRequestMessage(HttpMethod.Get, "/cached/echo/s?other=zzz&page=1");
+        nosy.Headers.Add("Accept-Language", "ko");
+        nosy.Headers.Add("X-Private", "mine");
+        nosy.Headers.Add("Cookie", "session=abc");
+        var stale = await client.SendAnswerAsync(nosy);
+        Assert.Equal("STALE", stale.CacheStatus);
+        await Eventually.Until(() => _one.Requests("echo") == 2, "the background refresh at the upstream");
+
+        Assert.True(_one.Echoed.TryPeek(out var refreshed));
+        Assert.Equal(miss.Body, refreshed);
+    }
+
+    [Fact]
     public async Task The_routes_response_transforms_apply_to_cached_answers()
     {
         var client = Start(ProxyHosts.Routes(["PathRemovePrefix=/{route}", "ResponseHeader=X-Transformed|Set=yes"], cluster: Single()));
