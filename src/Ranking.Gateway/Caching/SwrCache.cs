@@ -311,8 +311,10 @@ internal sealed partial class SwrCache
             var (entry, storable) = EntryFactory.Create(request.Policy, response, startedAt, duration);
             return new Fetched(entry, storable, null);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || timeout.IsCancellationRequested)
+        catch (Exception ex) when (!_stopping.IsCancellationRequested)
         {
+            // Anything but the gateway stopping is the origin's failure: a cancellation is a timeout, ours (OriginTimeout)
+            // or the origin client's own (an upstream cluster's HttpRequest:ActivityTimeout).
             var outcome = ex is OperationCanceledException ? "timeout" : "error";
             _metrics.OriginQuery(request.PolicyName, outcome, _time.GetElapsedTime(started));
             Log.OriginFailed(_logger, request.PolicyName, outcome, ex);

@@ -81,7 +81,8 @@ internal sealed partial class FillForwarder(
         if (error != ForwarderError.None)
         {
             var failure = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-            throw cancellationToken.IsCancellationRequested
+            // Timed out by the policy's OriginTimeout or by the cluster's HttpRequest:ActivityTimeout.
+            throw cancellationToken.IsCancellationRequested || error == ForwarderError.RequestTimedOut
                 ? new OperationCanceledException("The upstream did not answer in time.", failure, cancellationToken)
                 : new HttpRequestException($"The upstream could not be reached ({error}).", failure);
         }

@@ -92,6 +92,23 @@ public sealed class FillThroughRouteTests(TestDatabase database) : IClassFixture
     }
 
     [Fact]
+    public async Task The_clusters_activity_timeout_bounds_a_fill()
+    {
+        // The policy would wait 30 s for the upstream; the cluster's own HttpRequest settings say 1 s.
+        var client = Start(ProxyHosts.Routes(
+            ["PathRemovePrefix=/{route}"],
+            cluster: [("Destinations:d1:Address", _one.Address), ("HttpRequest:ActivityTimeout", "00:00:01")],
+            ("OriginTimeout", "00:00:30"),
+            ("LockExpiry", "00:00:31")));
+        _one.Close();
+
+        var answer = await client.GetAnswerAsync("/cached/api/items/slow").WaitAsync(TimeSpan.FromSeconds(15));
+        _one.Open();
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, answer.Status);
+    }
+
+    [Fact]
     public async Task Fills_follow_the_clusters_round_robin()
     {
         var client = Start(ProxyHosts.Routes(["PathRemovePrefix=/{route}"], cluster: Pair(("LoadBalancingPolicy", "RoundRobin"))));

@@ -33,10 +33,10 @@ internal sealed partial class GroupWalker(
         var number = PeriodOf(time.GetUtcNow(), period);
         while (!stopping.IsCancellationRequested)
         {
-            await WalkAsync(number, stopping);
+            var walked = await WalkAsync(number, stopping);
 
             // The next period; or, when this walk overran it, the current one.
-            number = Math.Max(number + 1, PeriodOf(time.GetUtcNow(), period));
+            number = Math.Max(walked + 1, PeriodOf(time.GetUtcNow(), period));
             var wait = DateTimeOffset.FromUnixTimeMilliseconds(number * (long)period.TotalMilliseconds) + offset - time.GetUtcNow();
             if (wait > TimeSpan.Zero)
             {
@@ -46,7 +46,8 @@ internal sealed partial class GroupWalker(
     }
 
     /// <summary>One walk over all groups for period <paramref name="number"/>. Failures are logged, never thrown.</summary>
-    public async Task WalkAsync(long number, CancellationToken stopping)
+    /// <returns>The period the walk ended in (a later one when it ran past the end of its own).</returns>
+    public async Task<long> WalkAsync(long number, CancellationToken stopping)
     {
         var settings = options.Value.Refresh;
         var started = time.GetTimestamp();
@@ -54,6 +55,9 @@ internal sealed partial class GroupWalker(
         {
             await foreach (var page in catalog.PagesAsync(stopping))
             {
+                // A walk that runs into the next period takes that period's locks for the rest of its groups: the other
+                // instances are walking it already, and a recompute for a period that has passed would be one too many.
+                number = Math.Max(number, PeriodOf(time.GetUtcNow(), settings.Period));
                 var won = await locks.TryTakeAsync(page, number, settings.Period);
                 metrics.LockAttempts("acquired", won.Count(w => w == true));
                 metrics.LockAttempts("busy", won.Count(w => w == false));
@@ -74,6 +78,7 @@ internal sealed partial class GroupWalker(
 
         metrics.Cycle(RefreshMode.CompetingLocks, time.GetElapsedTime(started));
         Interlocked.Increment(ref _walks);
+        return number;
     }
 
     private static long PeriodOf(DateTimeOffset now, TimeSpan period) => now.ToUnixTimeMilliseconds() / (long)period.TotalMilliseconds;
