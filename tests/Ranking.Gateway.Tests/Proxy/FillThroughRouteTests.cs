@@ -148,6 +148,42 @@ public sealed class FillThroughRouteTests(TestDatabase database) : IClassFixture
         Assert.Equal((6, 0), (_one.Requests("echo"), _two.Requests("echo")));
     }
 
+    [Fact]
+    public async Task Failed_fills_feed_passive_health_which_then_keeps_fills_off_the_dead_destination()
+    {
+        // d2 accepts no connections. Nothing but cache fills reaches the cluster, so only they can tell YARP.
+        var cluster = new (string Key, string Value)[]
+        {
+            ("Destinations:d1:Address", _one.Address),
+            ("Destinations:d2:Address", "http://127.0.0.1:1/"),
+            ("LoadBalancingPolicy", "RoundRobin"),
+            ("HealthCheck:Passive:Enabled", "true"),
+            ("HealthCheck:Passive:Policy", "TransportFailureRate"),
+            ("HealthCheck:Passive:ReactivationPeriod", "00:05:00"),
+            ("Metadata:TransportFailureRateHealthPolicy.RateLimit", "0.3"),
+        };
+        var host = StartHost(ProxyHosts.Routes(["PathRemovePrefix=/{route}"], cluster));
+        var client = host.CreateClient();
+        var proxy = host.Services.GetRequiredService<IProxyStateLookup>();
+
+        await Eventually.Until(
+            async () =>
+            {
+                await Get(client, $"/cached/echo/p{Guid.NewGuid():N}");
+                return proxy.TryGetCluster("pair", out var c) ? c.DestinationsState.AvailableDestinations.Count : -1;
+            },
+            available => available == 1,
+            "the dead destination taken out by passive health");
+
+        var before = _one.Requests("echo");
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal("MISS", (await Get(client, $"/cached/echo/after{i}")).CacheStatus);
+        }
+
+        Assert.Equal(before + 6, _one.Requests("echo"));
+    }
+
     private HttpClient Start(Dictionary<string, string?> settings) => StartHost(settings).CreateClient();
 
     private GatewayHost StartHost(Dictionary<string, string?> settings)
