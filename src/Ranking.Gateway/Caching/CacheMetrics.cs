@@ -18,6 +18,7 @@ internal sealed class CacheMetrics
     private readonly Histogram<double> _entryAge;
     private readonly Counter<long> _corruptEntries;
     private readonly Counter<long> _redisFailures;
+    private readonly Counter<long> _fetchesRejected;
 
     public CacheMetrics(IMeterFactory meterFactory)
     {
@@ -30,6 +31,7 @@ internal sealed class CacheMetrics
         _entryAge = meter.CreateHistogram<double>("gateway.cache.entry_age", unit: "s", description: "Age of the entries answers were served from.");
         _corruptEntries = meter.CreateCounter<long>("gateway.cache.corrupt_entries", description: "Entries in Redis that could not be read.");
         _redisFailures = meter.CreateCounter<long>("gateway.redis.failures", description: "Failed Redis commands.");
+        _fetchesRejected = meter.CreateCounter<long>("gateway.origin.rejected", description: "Origin fetches not made: the policy's bulkhead was full.");
     }
 
     public void Answer(string policy, CacheStatus status, TimeSpan age)
@@ -54,4 +56,6 @@ internal sealed class CacheMetrics
     public void CorruptEntry() => _corruptEntries.Add(1);
 
     public void RedisFailure() => _redisFailures.Add(1);
+
+    public void FetchRejected(string policy) => _fetchesRejected.Add(1, new KeyValuePair<string, object?>("policy", policy));
 }

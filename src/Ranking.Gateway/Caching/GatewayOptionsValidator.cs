@@ -56,6 +56,21 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 errors.Add($"{key}:L1 ({p.L1}) must be shorter than {key}:Fresh ({p.Fresh}).");
             }
 
+            if (p.MaxConcurrentFetches < 1)
+            {
+                errors.Add($"{key}:MaxConcurrentFetches must be at least 1 (was {p.MaxConcurrentFetches}).");
+            }
+
+            if (p.MaxQueuedFetches < 0)
+            {
+                errors.Add($"{key}:MaxQueuedFetches must not be negative (was {p.MaxQueuedFetches}).");
+            }
+
+            if (p.MaxBodyBytes < 1)
+            {
+                errors.Add($"{key}:MaxBodyBytes must be positive (was {p.MaxBodyBytes}).");
+            }
+
             Statuses(p.CacheableStatuses, $"{key}:CacheableStatuses");
             Statuses(p.NegativeStatuses, $"{key}:NegativeStatuses");
         }

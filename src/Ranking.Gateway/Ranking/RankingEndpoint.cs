@@ -34,9 +34,12 @@ internal static partial class RankingEndpoint
         {
             lookup = await reader.ReadAsync(group, context.RequestAborted);
         }
-        catch (OriginUnavailableException)
+        catch (OriginUnavailableException ex)
         {
-            await Problems.WriteAsync(context, 503, "Ranking unavailable", "The ranking store is not answering and no cached copy is available. Try again shortly.", reader.Policy.RetryAfter);
+            var detail = ex.Overloaded
+                ? "Too many rankings are being read from the ranking store at once and no cached copy is available. Try again shortly."
+                : "The ranking store is not answering and no cached copy is available. Try again shortly.";
+            await Problems.WriteAsync(context, 503, "Ranking unavailable", detail, reader.Policy.RetryAfter);
             return;
         }
 
