@@ -34,6 +34,41 @@ internal sealed class CacheMetrics
         _fetchesRejected = meter.CreateCounter<long>("gateway.origin.rejected", description: "Origin fetches not made: the policy's bulkhead was full.");
     }
 
+    /// <summary>
+    /// Publishes every counter at zero for each policy and outcome, so dashboards and alerts see the series from the
+    /// start rather than only after the first event.
+    /// </summary>
+    public void PublishZeros(IEnumerable<string> policies)
+    {
+        foreach (var policy in policies)
+        {
+            foreach (var status in new[] { "FRESH", "STALE", "MISS", "BYPASS" })
+            {
+                _answers.Add(0, new TagList { { "policy", policy }, { "status", status } });
+            }
+
+            foreach (var outcome in new[] { "ok", "error", "timeout", "cancelled" })
+            {
+                _originQueries.Add(0, new TagList { { "policy", policy }, { "outcome", outcome } });
+            }
+
+            foreach (var outcome in new[] { "refreshed", "not-stored", "already-fresh", "lock-busy", "origin-failed", "overloaded", "cancelled", "error" })
+            {
+                _revalidations.Add(0, new TagList { { "policy", policy }, { "outcome", outcome } });
+            }
+
+            _fetchesRejected.Add(0, new KeyValuePair<string, object?>("policy", policy));
+        }
+
+        foreach (var outcome in new[] { "acquired", "busy", "failed", "unavailable" })
+        {
+            _lockAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        _corruptEntries.Add(0);
+        _redisFailures.Add(0);
+    }
+
     public void Answer(string policy, CacheStatus status, TimeSpan age)
     {
         var tags = new TagList { { "policy", policy }, { "status", status.ToString().ToUpperInvariant() } };

@@ -22,7 +22,9 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
 
-        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
+        services.AddOptions<GatewayOptions>()
+            .Configure(options => GatewayOptionsBinding.Bind(configuration.GetSection(GatewayOptions.Section), options))
+            .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<RankingOptions>().Bind(configuration.GetSection(RankingOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RankingOptions>, RankingOptionsValidator>();

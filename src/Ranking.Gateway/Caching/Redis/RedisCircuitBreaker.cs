@@ -10,11 +10,20 @@ internal sealed class RedisCircuitBreaker(TimeSpan breakDuration)
 
     public bool IsOpen => Environment.TickCount64 < Volatile.Read(ref _closedAtTicks);
 
-    /// <returns>True when this call opened the breaker (so the caller logs the failure once).</returns>
+    /// <returns>
+    /// True for exactly one of the calls that found the breaker closed (so the failure is logged once, however many
+    /// commands fail together).
+    /// </returns>
     public bool Trip()
     {
-        var wasOpen = IsOpen;
-        Volatile.Write(ref _closedAtTicks, Environment.TickCount64 + (long)breakDuration.TotalMilliseconds);
-        return !wasOpen;
+        while (true)
+        {
+            var closedAt = Volatile.Read(ref _closedAtTicks);
+            var now = Environment.TickCount64;
+            if (Interlocked.CompareExchange(ref _closedAtTicks, now + (long)breakDuration.TotalMilliseconds, closedAt) == closedAt)
+            {
+                return now >= closedAt;
+            }
+        }
     }
 }
