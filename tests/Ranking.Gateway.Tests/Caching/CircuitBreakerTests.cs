@@ -5,42 +5,60 @@ namespace Ranking.Gateway.Tests.Caching;
 public sealed class CircuitBreakerTests
 {
     [Fact]
-    public void Of_many_commands_failing_at_once_exactly_one_opens_the_breaker()
+    public void Two_failures_racing_open_the_breaker_once()
     {
-        for (var round = 0; round < 200; round++)
+        // A clock that pauses the first failing command after its first look at the time, until the second command
+        // has tripped the breaker: the interleaving in which both could think they opened it.
+        var firstPaused = new ManualResetEventSlim();
+        var secondDone = new ManualResetEventSlim();
+        var looks = new ThreadLocal<int>();
+        Thread? first = null;
+        long Clock()
         {
-            var breaker = new RedisCircuitBreaker(TimeSpan.FromMinutes(1));
-            using var start = new Barrier(8);
-            var opened = 0;
-            var threads = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
+            if (Thread.CurrentThread == first && ++looks.Value == 2)
             {
-                start.SignalAndWait();
-                if (breaker.Trip())
-                {
-                    Interlocked.Increment(ref opened);
-                }
-            })).ToArray();
-            foreach (var thread in threads)
-            {
-                thread.Start();
+                firstPaused.Set();
+                secondDone.Wait();
             }
 
-            foreach (var thread in threads)
-            {
-                thread.Join();
-            }
-
-            Assert.Equal(1, opened);
-            Assert.True(breaker.IsOpen);
+            return 1_000;
         }
+
+        var breaker = new RedisCircuitBreaker(TimeSpan.FromMinutes(1), Clock);
+        var opened = 0;
+        first = new Thread(() =>
+        {
+            if (breaker.Trip())
+            {
+                Interlocked.Increment(ref opened);
+            }
+
+            firstPaused.Set();
+        });
+        first.Start();
+        firstPaused.Wait();
+        if (breaker.Trip())
+        {
+            Interlocked.Increment(ref opened);
+        }
+
+        secondDone.Set();
+        first.Join();
+
+        Assert.Equal(1, opened);
+        Assert.True(breaker.IsOpen);
     }
 
     [Fact]
     public void A_trip_after_the_break_ended_opens_it_again()
     {
-        var breaker = new RedisCircuitBreaker(TimeSpan.Zero);
+        var now = 0L;
+        var breaker = new RedisCircuitBreaker(TimeSpan.FromSeconds(5), () => now);
 
         Assert.True(breaker.Trip());
+        Assert.False(breaker.Trip());
+        now = 5_000;
+        Assert.False(breaker.IsOpen);
         Assert.True(breaker.Trip());
     }
 }
