@@ -47,6 +47,8 @@ public static class GatewayServiceCollectionExtensions
                 : ActivatorUtilities.CreateInstance<PostgresRankingOrigin>(sp));
         services.TryAddSingleton<RankingReader>();
         services.AddRefreshModes();
+        services.TryAddSingleton<KnownGroups>();
+        services.AddHostedService(sp => sp.GetRequiredService<KnownGroups>());
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))

@@ -15,7 +15,7 @@ internal static partial class RankingEndpoint
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\z")]
     private static partial Regex GroupId();
 
-    private static async Task HandleAsync(HttpContext context, string group, RankingReader reader, TimeProvider time)
+    private static async Task HandleAsync(HttpContext context, string group, RankingReader reader, KnownGroups known, TimeProvider time)
     {
         if (!GroupId().IsMatch(group))
         {
@@ -26,6 +26,12 @@ internal static partial class RankingEndpoint
         if (!TryReadLimit(context.Request.Query["limit"], out var limit))
         {
             await Problems.WriteAsync(context, 400, "Invalid limit", $"limit must be a whole number from 1 to {RankingReader.MaxLimit}.");
+            return;
+        }
+
+        if (!known.MayExist(group))
+        {
+            await Problems.WriteAsync(context, 404, "Unknown group", $"No ranking exists for group '{group}'.");
             return;
         }
 
