@@ -23,6 +23,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add("Gateway:RedisBreakDuration must not be negative.");
         }
 
+        if (options.L1SizeLimit < 1024 * 1024)
+        {
+            errors.Add($"Gateway:L1SizeLimit must be at least 1048576 bytes (was {options.L1SizeLimit}).");
+        }
+
         if (options.Policies.Count == 0)
         {
             errors.Add("Gateway:Policies must define at least one policy.");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -35,6 +36,9 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(_ => NpgsqlDataSource.Create(RequiredConnectionString(configuration, "Postgres")));
 
         services.AddHybridCache();
+
+        // HybridCache sizes each L1 entry by its serialized length: a size limit bounds L1's memory.
+        services.AddOptions<MemoryCacheOptions>().Configure<IOptions<GatewayOptions>>((memory, gateway) => memory.SizeLimit = gateway.Value.L1SizeLimit);
         services.TryAddSingleton<CacheMetrics>();
         services.TryAddSingleton<RedisEntryStore>();
         services.TryAddSingleton<RefreshLocks>();
