@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Ranking.Gateway.Limits;
 using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
@@ -13,9 +14,10 @@ public static class GatewayApplicationExtensions
         // Connect to Redis once, now, rather than lazily on the first request under load.
         _ = app.Services.GetRequiredService<IConnectionMultiplexer>();
 
+        app.UseClientLimits();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapRanking();
+        app.MapRanking().RateLimitedByRankingPolicy();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CachedProxyMiddleware>();

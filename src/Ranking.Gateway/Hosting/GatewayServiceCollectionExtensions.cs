@@ -4,6 +4,7 @@ using Npgsql;
 using OpenTelemetry.Metrics;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Limits;
 using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
 using Ranking.Gateway.Refresh;
@@ -45,6 +46,7 @@ public static class GatewayServiceCollectionExtensions
                 : ActivatorUtilities.CreateInstance<PostgresRankingOrigin>(sp));
         services.TryAddSingleton<RankingReader>();
         services.AddRefreshModes();
+        services.AddClientLimits(configuration);
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
