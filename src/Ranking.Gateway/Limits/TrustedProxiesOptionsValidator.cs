@@ -3,8 +3,11 @@ using Microsoft.Extensions.Options;
 namespace Ranking.Gateway.Limits;
 
 /// <summary>Checks every proxy address and network, naming the offending key.</summary>
-internal sealed class TrustedProxiesOptionsValidator : IValidateOptions<TrustedProxiesOptions>
+internal sealed class TrustedProxiesOptionsValidator(IConfiguration configuration) : IValidateOptions<TrustedProxiesOptions>
 {
+    /// <summary>ASP.NET Core's own switch (<c>ASPNETCORE_FORWARDEDHEADERS_ENABLED</c>), which trusts every address.</summary>
+    private const string FrameworkSwitch = "FORWARDEDHEADERS_ENABLED";
+
     public ValidateOptionsResult Validate(string? name, TrustedProxiesOptions options)
     {
         const string Section = TrustedProxiesOptions.Section;
@@ -23,6 +26,11 @@ internal sealed class TrustedProxiesOptionsValidator : IValidateOptions<TrustedP
             {
                 errors.Add($"{Section}:KnownNetworks:{i} ('{options.KnownNetworks[i]}') is not a network in CIDR notation, such as 10.0.0.0/8 (no address bits set past the prefix).");
             }
+        }
+
+        if (string.Equals(configuration[FrameworkSwitch], "true", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{FrameworkSwitch} (ASPNETCORE_{FrameworkSwitch}) makes ASP.NET Core take X-Forwarded-For from any address; unset it and list the proxies under {Section}:KnownProxies or {Section}:KnownNetworks.");
         }
 
         if (options.ForwardLimit < 1)

@@ -27,6 +27,7 @@ public sealed class ClientLimitsOptionsTests(TestDatabase database) : IClassFixt
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10.0.0.0/33", "ForwardedHeaders:KnownNetworks:0 ('10.0.0.0/33') is not a network in CIDR notation")]
     [InlineData("ForwardedHeaders:KnownNetworks:0", "10/8", "ForwardedHeaders:KnownNetworks:0 ('10/8') is not a network in CIDR notation")]
     [InlineData("ForwardedHeaders:ForwardLimit", "0", "ForwardedHeaders:ForwardLimit must be at least 1 (was 0)")]
+    [InlineData("FORWARDEDHEADERS_ENABLED", "true", "FORWARDEDHEADERS_ENABLED (ASPNETCORE_FORWARDEDHEADERS_ENABLED) makes ASP.NET Core take X-Forwarded-For from any address")]
     public async Task Bad_settings_stop_the_host_from_starting_with_a_message_naming_the_key(string key, string value, string expected)
     {
         // Rate limits stay off: a bad setting is refused before anyone turns them on.
