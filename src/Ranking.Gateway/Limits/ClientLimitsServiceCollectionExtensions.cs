@@ -9,7 +9,8 @@ internal static class ClientLimitsServiceCollectionExtensions
     /// <summary>Per-client rate limits (<c>RateLimits</c>) and the proxies trusted to name the client (<c>ForwardedHeaders</c>).</summary>
     public static IServiceCollection AddClientLimits(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection(RateLimitOptions.Section)).ValidateOnStart();
+        services.AddOptions<RateLimitOptions>().ValidateOnStart();
+        services.AddSingleton<IConfigureOptions<RateLimitOptions>, RateLimitOptionsSetup>();
         services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         services.AddOptions<TrustedProxiesOptions>().Bind(configuration.GetSection(TrustedProxiesOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TrustedProxiesOptions>, TrustedProxiesOptionsValidator>();

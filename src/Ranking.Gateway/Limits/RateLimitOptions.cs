@@ -14,7 +14,7 @@ public sealed class RateLimitOptions
     /// <summary>The bucket of a cache policy not listed under <see cref="Policies"/>.</summary>
     public TokenBucketLimit Default { get; set; } = new();
 
-    /// <summary>Buckets by cache policy name (a name under <c>Gateway:Policies</c>).</summary>
+    /// <summary>Buckets by cache policy name (a name under <c>Gateway:Policies</c>); a key left out is <see cref="Default"/>'s.</summary>
     public Dictionary<string, TokenBucketLimit> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     internal TokenBucketLimit For(string policy) => Policies.TryGetValue(policy, out var limit) ? limit : Default;

@@ -4,24 +4,18 @@ using Ranking.Gateway.Caching;
 namespace Ranking.Gateway.Limits;
 
 /// <summary>Checks every bucket and that each policy listed exists, naming the offending key.</summary>
-internal sealed class RateLimitOptionsValidator(IOptions<GatewayOptions> gateway, IConfiguration configuration) : IValidateOptions<RateLimitOptions>
+internal sealed class RateLimitOptionsValidator(IOptions<GatewayOptions> gateway) : IValidateOptions<RateLimitOptions>
 {
     public ValidateOptionsResult Validate(string? name, RateLimitOptions options)
     {
+        const string Section = RateLimitOptions.Section;
         var errors = new List<string>();
-        Bucket(options.Default, $"{RateLimitOptions.Section}:Default");
-        foreach (var policy in configuration.GetSection($"{RateLimitOptions.Section}:Policies").GetChildren())
+        Bucket(options.Default, $"{Section}:Default");
+        foreach (var (policy, limit) in options.Policies)
         {
-            var key = $"{RateLimitOptions.Section}:Policies:{policy.Key}";
-            if (!options.Policies.TryGetValue(policy.Key, out var limit))
-            {
-                // The binder drops a dictionary entry holding a value it cannot convert: bind it alone to say which.
-                errors.Add(BindError(policy) ?? $"{key} could not be read.");
-                continue;
-            }
-
+            var key = $"{Section}:Policies:{policy}";
             Bucket(limit, key);
-            if (!gateway.Value.Policies.ContainsKey(policy.Key))
+            if (!gateway.Value.Policies.ContainsKey(policy))
             {
                 errors.Add($"{key} names a policy that is not defined under Gateway:Policies ({string.Join(", ", gateway.Value.Policies.Keys)}).");
             }
@@ -45,19 +39,6 @@ internal sealed class RateLimitOptionsValidator(IOptions<GatewayOptions> gateway
             {
                 errors.Add($"{key} must be at least 1 (was {value}).");
             }
-        }
-    }
-
-    private static string? BindError(IConfigurationSection section)
-    {
-        try
-        {
-            section.Get<TokenBucketLimit>();
-            return null;
-        }
-        catch (InvalidOperationException ex)
-        {
-            return ex.Message;
         }
     }
 }

@@ -46,6 +46,26 @@ public sealed class RankingRateLimitTests(TestDatabase database) : IClassFixture
     }
 
     [Fact]
+    public async Task A_policy_s_bucket_takes_what_it_does_not_name_from_the_default()
+    {
+        var settings = new Dictionary<string, string?>(GatewayHost.Policy())
+        {
+            ["RateLimits:Enabled"] = "true",
+            ["RateLimits:Default:TokensPerPeriod"] = "1",
+            ["RateLimits:Default:ReplenishmentPeriod"] = "00:10:00",
+            ["RateLimits:Policies:ranking:TokenLimit"] = "1",
+        };
+        await using var host = LimitedHosts.Create(database, settings);
+        using var client = host.CreateClient();
+
+        var first = await client.GetAsync("/ranking/g1", ClientA);
+        var refused = await client.GetAsync("/ranking/g1", ClientA);
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first.Status, refused.Status));
+        Assert.Equal("600", refused.Header("Retry-After"));
+    }
+
+    [Fact]
     public async Task A_refused_HEAD_gets_429_with_Retry_After_and_no_body()
     {
         await using var host = LimitedHosts.Create(database, LimitedHosts.Limits(ranking: 1));
