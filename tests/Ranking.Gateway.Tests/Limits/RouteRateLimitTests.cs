@@ -83,6 +83,21 @@ public sealed class RouteRateLimitTests(TestDatabase database) : IClassFixture<T
     }
 
     [Fact]
+    public async Task A_cached_route_that_disables_rate_limiting_in_YARP_is_not_limited()
+    {
+        await using var host = LimitedHosts.Create(database, ProxyHosts.Settings(_upstream, LimitedHosts.Limits(ranking: 1, new Dictionary<string, string?>
+        {
+            ["RateLimits:Default:TokenLimit"] = "1",
+            ["ReverseProxy:Routes:cached:RateLimiterPolicy"] = "Disable",
+        })));
+        using var client = host.CreateClient();
+
+        var cached = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => client.GetAsync("/api/items/1", Client)));
+
+        Assert.All(cached, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+    }
+
+    [Fact]
     public async Task The_upstream_sees_the_client_a_known_proxy_named_not_the_proxy()
     {
         var settings = ProxyHosts.Routes(["PathRemovePrefix=/{route}"], [("Destinations:d1:Address", _upstream.Address)]);
