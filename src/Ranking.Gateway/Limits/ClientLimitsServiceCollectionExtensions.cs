@@ -17,6 +17,7 @@ internal static class ClientLimitsServiceCollectionExtensions
 
         services.TryAddSingleton<RateLimitMetrics>();
         services.TryAddSingleton<ClientRateLimiter>();
+        // The middleware's services; its options need ClientRateLimiter from the container, so they are configured apart.
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<ClientRateLimiter>((options, limiter) =>
         {
