@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Limits;
 using Ranking.Gateway.Refresh;
 using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
@@ -19,9 +20,10 @@ public static class GatewayApplicationExtensions
         app.Services.GetRequiredService<CacheMetrics>().PublishZeros(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Policies.Keys);
         app.Services.GetRequiredService<RefreshMetrics>().PublishZeros(ranking.Refresh.Mode, ranking.Policy);
 
+        app.UseClientLimits();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.MapRanking();
+        app.MapRanking().RateLimitedByRankingPolicy();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CachedProxyMiddleware>();

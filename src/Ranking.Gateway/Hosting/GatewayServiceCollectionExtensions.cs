@@ -5,6 +5,7 @@ using Npgsql;
 using OpenTelemetry.Metrics;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Limits;
 using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
 using Ranking.Gateway.Refresh;
@@ -53,6 +54,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddRefreshModes();
         services.TryAddSingleton<KnownGroups>();
         services.AddHostedService(sp => sp.GetRequiredService<KnownGroups>());
+        services.AddClientLimits(configuration);
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))

@@ -1,0 +1,18 @@
+using System.Diagnostics.Metrics;
+using Ranking.Gateway.Caching;
+
+namespace Ranking.Gateway.Limits;
+
+/// <summary>The rate limiter's instruments, on the gateway's meter. Tagged by policy; never by client address.</summary>
+internal sealed class RateLimitMetrics
+{
+    private readonly Counter<long> _rejections;
+
+    public RateLimitMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(CacheMetrics.MeterName);
+        _rejections = meter.CreateCounter<long>("gateway.rate_limit.rejections", description: "Requests refused with 429 because their client was over its budget, by policy.");
+    }
+
+    public void Rejected(string policy) => _rejections.Add(1, new KeyValuePair<string, object?>("policy", policy));
+}
