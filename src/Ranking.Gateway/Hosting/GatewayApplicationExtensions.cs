@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Limits;
 using Ranking.Gateway.Refresh;
@@ -17,7 +18,11 @@ public static class GatewayApplicationExtensions
         // Connect to Redis once, now, rather than lazily on the first request under load.
         _ = app.Services.GetRequiredService<IConnectionMultiplexer>();
         var ranking = app.Services.GetRequiredService<IOptions<RankingOptions>>().Value;
-        app.Services.GetRequiredService<CacheMetrics>().PublishZeros(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Policies.Keys);
+        // Counters at zero, once the metrics pipeline listens (measurements made before it exists are lost).
+        _ = app.Services.GetRequiredService<MeterProvider>();
+        var policies = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Policies.Keys;
+        app.Services.GetRequiredService<CacheMetrics>().PublishZeros(policies);
+        app.Services.GetRequiredService<RateLimitMetrics>().PublishZeros(policies);
         app.Services.GetRequiredService<RefreshMetrics>().PublishZeros(ranking.Refresh.Mode, ranking.Policy);
 
         app.UseClientLimits();

@@ -28,6 +28,26 @@ public sealed partial class MetricsTests(TestDatabase database) : OneGatewayTest
         Assert.Contains("status=\"STALE\"", metrics, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Counters_are_published_at_zero_before_anything_happened()
+    {
+        // Read before any ranking was: dashboards and alerts see the series from the start.
+        var metrics = await Client.GetStringAsync("/metrics");
+
+        foreach (var series in new[]
+        {
+            "gateway_cache_answers_total{otel_scope_name=\"Ranking.Gateway\",policy=\"ranking\",status=\"MISS\"} 0",
+            "gateway_origin_queries_total{otel_scope_name=\"Ranking.Gateway\",outcome=\"timeout\",policy=\"ranking\"} 0",
+            "gateway_cache_revalidations_total{otel_scope_name=\"Ranking.Gateway\",outcome=\"cancelled\",policy=\"ranking\"} 0",
+            "gateway_origin_rejected_total{otel_scope_name=\"Ranking.Gateway\",policy=\"ranking\"} 0",
+            "gateway_redis_failures_total{otel_scope_name=\"Ranking.Gateway\"} 0",
+            "gateway_rate_limit_rejections_total{otel_scope_name=\"Ranking.Gateway\",policy=\"ranking\"} 0",
+        })
+        {
+            Assert.Contains(series, metrics, StringComparison.Ordinal);
+        }
+    }
+
     private static long Sum(string metrics, string name) =>
         metrics.Split('\n')
             .Where(line => line.StartsWith(name + "{", StringComparison.Ordinal))
