@@ -22,7 +22,7 @@ PG_FALLBACK_DIR="/var/tmp/ranking-gateway-pg-$(printf '%s' "$RG_ROOT" | sha256su
 PG_DB=ranking
 PG_USER=ranking
 PG_PASSWORD=ranking
-PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DB;Username=$PG_USER;Password=$PG_PASSWORD"
+PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DB;Username=$PG_USER;Password=$PG_PASSWORD;Maximum Pool Size=50"
 REDIS_CONN="127.0.0.1:$REDIS_PORT"
 
 if [ "$(id -u)" -eq 0 ]; then IS_ROOT=1; else IS_ROOT=0; fi
