@@ -290,6 +290,15 @@ internal sealed partial class SwrCache
         await _l1.RemoveAsync(key, CancellationToken.None);
     }
 
+    /// <summary>Deletes an entry (see <see cref="RedisEntryStore.DeleteAsync"/>) and drops this instance's copy.</summary>
+    /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
+    public async Task<bool?> PurgeAsync(string key)
+    {
+        var deleted = await _store.DeleteAsync(key);
+        await _l1.RemoveAsync(key, CancellationToken.None);
+        return deleted;
+    }
+
     /// <summary>Calls the origin with its timeout; a failure is returned, not thrown.</summary>
     private async Task<Fetched> FetchAsync(CacheRequest request, FetchReason reason)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Ranking.Gateway.Admin;
 using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
@@ -16,6 +17,7 @@ public static class GatewayApplicationExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRanking();
+        app.MapAdmin();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CachedProxyMiddleware>();
