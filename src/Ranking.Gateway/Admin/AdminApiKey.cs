@@ -22,13 +22,13 @@ internal sealed class AdminApiKey(IOptions<AdminOptions> options)
             return KeyCheck.Missing;
         }
 
-        // The scheme is case-insensitive (RFC 9110 §11.1); the token is one run of non-blank characters.
+        // RFC 9110 §11.4: the scheme is case-insensitive and followed by one or more spaces; the token has no blanks.
         if (authorization.Count != 1 || authorization[0] is not { } header || !header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
         {
             return KeyCheck.Malformed;
         }
 
-        var token = header[Scheme.Length..];
+        var token = header[Scheme.Length..].TrimStart(' ');
         if (token.Length == 0 || token.AsSpan().ContainsAny(' ', '\t'))
         {
             return KeyCheck.Malformed;
