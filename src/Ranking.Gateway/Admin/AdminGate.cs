@@ -47,7 +47,7 @@ internal sealed partial class AdminGate(AdminApiKey key, ILogger<AdminGate> logg
         [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Admin call from {Client}: {Request} answered {Status}.")]
         public static partial void Answered(ILogger logger, string client, string request, int status);
 
-        [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Admin call from {Client}: {Request} refused with 401 ({Credentials} key).")]
+        [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Admin call from {Client}: {Request} refused with 401 (credentials: {Credentials}).")]
         public static partial void Refused(ILogger logger, string client, string request, KeyCheck credentials);
     }
 }

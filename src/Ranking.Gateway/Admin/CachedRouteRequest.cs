@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Configuration;
 
 namespace Ranking.Gateway.Admin;
@@ -30,7 +31,7 @@ internal static class CachedRouteRequest
         request.QueryString = admin.Request.QueryString;
         foreach (var (name, value) in admin.Request.Headers)
         {
-            if (!name.Equals(Microsoft.Net.Http.Headers.HeaderNames.Authorization, StringComparison.OrdinalIgnoreCase))
+            if (!name.Equals(HeaderNames.Authorization, StringComparison.OrdinalIgnoreCase))
             {
                 request.Headers[name] = value;
             }
