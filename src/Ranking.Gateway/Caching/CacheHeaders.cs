@@ -26,7 +26,7 @@ internal static class CacheHeaders
         }
 
         Set(context, lookup, now, etag);
-        if (IsNotModified(context.Request, etag))
+        if (IsNotModified(context.Request, entry.StatusCode, etag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
@@ -49,20 +49,23 @@ internal static class CacheHeaders
         headers["Cache-Status"] = lookup.Status switch
         {
             CacheStatus.Fresh or CacheStatus.Stale => $"{CacheName}; hit; ttl={ttl}",
-            CacheStatus.Miss => $"{CacheName}; fwd=miss; stored",
+            CacheStatus.Miss when lookup.Stored => $"{CacheName}; fwd=miss; stored",
+            CacheStatus.Miss => $"{CacheName}; fwd=miss",
             _ => $"{CacheName}; fwd=bypass; detail=redis-unavailable",
         };
         headers.Age = Math.Max(0, age).ToString(CultureInfo.InvariantCulture);
         headers.ETag = etag;
         var maxAge = Seconds(entry.FreshUntil - entry.GeneratedAt);
-        headers.CacheControl = entry.StaleUntil > entry.FreshUntil
-            ? $"public, max-age={maxAge}, stale-while-revalidate={Seconds(entry.StaleUntil - entry.FreshUntil)}, stale-if-error={Seconds(entry.ErrorUntil - entry.FreshUntil)}"
-            : $"public, max-age={maxAge}";
+        headers.CacheControl = !lookup.Shareable ? "no-store"
+            : entry.StaleUntil > entry.FreshUntil
+                ? $"public, max-age={maxAge}, stale-while-revalidate={Seconds(entry.StaleUntil - entry.FreshUntil)}, stale-if-error={Seconds(entry.ErrorUntil - entry.FreshUntil)}"
+                : $"public, max-age={maxAge}";
     }
 
-    private static bool IsNotModified(HttpRequest request, string etag)
+    // 304 stands in only for what would otherwise be a 2xx (RFC 9110 §13.1.2): never for a cached 404.
+    private static bool IsNotModified(HttpRequest request, int status, string etag)
     {
-        if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+        if (status is < 200 or > 299 || (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)))
         {
             return false;
         }

@@ -18,6 +18,7 @@ internal sealed class CacheMetrics
     private readonly Histogram<double> _entryAge;
     private readonly Counter<long> _corruptEntries;
     private readonly Counter<long> _redisFailures;
+    private readonly Counter<long> _fetchesRejected;
 
     public CacheMetrics(IMeterFactory meterFactory)
     {
@@ -30,6 +31,42 @@ internal sealed class CacheMetrics
         _entryAge = meter.CreateHistogram<double>("gateway.cache.entry_age", unit: "s", description: "Age of the entries answers were served from.");
         _corruptEntries = meter.CreateCounter<long>("gateway.cache.corrupt_entries", description: "Entries in Redis that could not be read.");
         _redisFailures = meter.CreateCounter<long>("gateway.redis.failures", description: "Failed Redis commands.");
+        _fetchesRejected = meter.CreateCounter<long>("gateway.origin.rejected", description: "Origin fetches not made: the policy's bulkhead was full.");
+    }
+
+    /// <summary>
+    /// Publishes every counter at zero for each policy and outcome, so dashboards and alerts see the series from the
+    /// start rather than only after the first event.
+    /// </summary>
+    public void PublishZeros(IEnumerable<string> policies)
+    {
+        foreach (var policy in policies)
+        {
+            foreach (var status in new[] { "FRESH", "STALE", "MISS", "BYPASS" })
+            {
+                _answers.Add(0, new TagList { { "policy", policy }, { "status", status } });
+            }
+
+            foreach (var outcome in new[] { "ok", "error", "timeout", "cancelled" })
+            {
+                _originQueries.Add(0, new TagList { { "policy", policy }, { "outcome", outcome } });
+            }
+
+            foreach (var outcome in new[] { "refreshed", "not-stored", "already-fresh", "lock-busy", "origin-failed", "overloaded", "cancelled", "error" })
+            {
+                _revalidations.Add(0, new TagList { { "policy", policy }, { "outcome", outcome } });
+            }
+
+            _fetchesRejected.Add(0, new KeyValuePair<string, object?>("policy", policy));
+        }
+
+        foreach (var outcome in new[] { "acquired", "busy", "failed", "unavailable" })
+        {
+            _lockAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+        }
+
+        _corruptEntries.Add(0);
+        _redisFailures.Add(0);
     }
 
     public void Answer(string policy, CacheStatus status, TimeSpan age)
@@ -54,4 +91,6 @@ internal sealed class CacheMetrics
     public void CorruptEntry() => _corruptEntries.Add(1);
 
     public void RedisFailure() => _redisFailures.Add(1);
+
+    public void FetchRejected(string policy) => _fetchesRejected.Add(1, new KeyValuePair<string, object?>("policy", policy));
 }

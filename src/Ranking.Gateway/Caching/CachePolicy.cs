@@ -36,6 +36,15 @@ public sealed record CachePolicy
     /// <summary>After a failed background refresh, how long this instance waits before trying that key again.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Origin fetches one instance runs at once for this policy (misses and refreshes); a bulkhead, so a flood of misses
+    /// (unknown ids, a cold cache) cannot take every database connection.
+    /// </summary>
+    public int MaxConcurrentFetches { get; init; } = 32;
+
+    /// <summary>Fetches that may wait for a slot; past that a miss is answered 503 at once.</summary>
+    public int MaxQueuedFetches { get; init; } = 32;
+
     /// <summary>Sent as <c>Retry-After</c> when the origin fails and nothing cached can answer.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
 

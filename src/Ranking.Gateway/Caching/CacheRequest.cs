@@ -18,7 +18,9 @@ internal sealed record CacheRequest(
 }
 
 /// <summary>
-/// The entry that answers a read and how it was obtained. When <paramref name="Stored"/> is false the origin
+/// The entry that answers a read and how it was obtained. When <paramref name="Shareable"/> is false the origin
 /// forbade caching the answer and the caller must obtain its own (a proxy forwards the client's request).
+/// <paramref name="Stored"/> says whether the answer is in the shared cache (a miss that waited too long for another
+/// instance fetches its own answer and does not store it).
 /// </summary>
-internal readonly record struct CacheLookup(CacheEntry Entry, CacheStatus Status, bool Stored = true);
+internal readonly record struct CacheLookup(CacheEntry Entry, CacheStatus Status, bool Shareable = true, bool Stored = true);

@@ -6,16 +6,18 @@ namespace Ranking.Gateway.Caching;
 internal static class EntryFactory
 {
     /// <param name="startedAt">
-    /// When the origin call started, the entry's generatedAt: its data is at least that new, and the
-    /// compare-and-set orders entries by it.
+    /// When the origin call started, the entry's generatedAt (its data is at least that new, and the compare-and-set
+    /// orders entries by it), unless the origin says its data is older: then its age, and its lifetimes, count from
+    /// then, as a cache counts an upstream answer's age (RFC 9111 §4.2.3).
     /// </param>
     /// <returns>The entry, and whether it may be stored (the origin allows it and the status is cacheable).</returns>
     public static (CacheEntry Entry, bool Storable) Create(CachePolicy policy, OriginResponse response, DateTimeOffset startedAt, TimeSpan duration)
     {
+        var generatedAt = response.GeneratedAt is { } said && said < startedAt ? said : startedAt;
         var negative = policy.IsNegative(response.StatusCode);
         var storable = response.Storable && (negative || policy.IsCacheable(response.StatusCode));
         var fresh = negative ? policy.Negative : policy.Fresh + Jitter(policy.FreshJitter);
-        var freshUntil = startedAt + fresh;
+        var freshUntil = generatedAt + fresh;
         var staleUntil = negative ? freshUntil : freshUntil + policy.Stale;
         var errorUntil = negative ? freshUntil : freshUntil + policy.StaleIfError;
         var entry = new CacheEntry(
@@ -24,7 +26,7 @@ internal static class EntryFactory
             response.Body,
             ETagOf(response.Body),
             response.Headers,
-            startedAt,
+            generatedAt,
             freshUntil,
             staleUntil,
             errorUntil,

@@ -23,6 +23,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add("Gateway:RedisBreakDuration must not be negative.");
         }
 
+        if (options.L1SizeLimit < 1024 * 1024)
+        {
+            errors.Add($"Gateway:L1SizeLimit must be at least 1048576 bytes (was {options.L1SizeLimit}).");
+        }
+
         if (options.Policies.Count == 0)
         {
             errors.Add("Gateway:Policies must define at least one policy.");
@@ -54,6 +59,21 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             if (p.L1 >= p.Fresh)
             {
                 errors.Add($"{key}:L1 ({p.L1}) must be shorter than {key}:Fresh ({p.Fresh}).");
+            }
+
+            if (p.MaxConcurrentFetches < 1)
+            {
+                errors.Add($"{key}:MaxConcurrentFetches must be at least 1 (was {p.MaxConcurrentFetches}).");
+            }
+
+            if (p.MaxQueuedFetches < 0)
+            {
+                errors.Add($"{key}:MaxQueuedFetches must not be negative (was {p.MaxQueuedFetches}).");
+            }
+
+            if (p.MaxBodyBytes < 1)
+            {
+                errors.Add($"{key}:MaxBodyBytes must be positive (was {p.MaxBodyBytes}).");
             }
 
             Statuses(p.CacheableStatuses, $"{key}:CacheableStatuses");

@@ -9,6 +9,7 @@ internal readonly record struct Refreshed(string Outcome, Exception? Error = nul
     public const string Stored = "refreshed";
     public const string NotStored = "not-stored";
     public const string OriginFailed = "origin-failed";
+    public const string Overloaded = "overloaded";
 
     public bool Succeeded => Error is null;
 

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Caching.Hybrid;
 using Ranking.Gateway.Caching.Redis;
 
@@ -27,6 +29,7 @@ internal sealed partial class SwrCache
     private readonly CancellationToken _stopping;
     private readonly ConcurrentDictionary<string, byte> _revalidating = new();
     private readonly ConditionalWeakTable<CachePolicy, HybridCacheEntryOptions> _l1Options = [];
+    private readonly ConditionalWeakTable<CachePolicy, ConcurrencyLimiter> _bulkheads = [];
     private long _loads;
 
     public SwrCache(HybridCache l1, RedisEntryStore store, RefreshLocks locks, CacheMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SwrCache> logger)
@@ -38,7 +41,7 @@ internal sealed partial class SwrCache
         _time = time;
         _logger = logger;
         _stopping = lifetime.ApplicationStopping;
-        _store.ChangedElsewhere += key => _ = _l1.RemoveAsync(key).AsTask();
+        _store.ChangedElsewhere += key => _ = DropLocalCopyAsync(key);
     }
 
     /// <summary>Background refreshes this instance has started and not finished.</summary>
@@ -53,6 +56,9 @@ internal sealed partial class SwrCache
 
         /// <summary>The origin forbade storing it: no client may be answered with it.</summary>
         Uncacheable,
+
+        /// <summary>The origin failed and nothing may stand in: every caller fails, each with its own exception.</summary>
+        Failed,
     }
 
     /// <exception cref="OriginUnavailableException">The origin failed and nothing cached may answer.</exception>
@@ -68,12 +74,18 @@ internal sealed partial class SwrCache
                 L1Options(request.Policy),
                 cancellationToken: cancellationToken);
 
-            if (item.Source == Source.Uncacheable)
+            if (item.Source is Source.Uncacheable or Source.Failed)
             {
-                // The origin forbade storing this answer (Set-Cookie, private, no-store): the caller must get
-                // its own. L1 keeps the verdict for its short window, so such keys are not fetched twice per read.
+                // Such a verdict answers only the callers that waited on this load: the next read asks again.
+                await _l1.RemoveAsync(request.Key, CancellationToken.None);
+                if (item.Failure is { } failure)
+                {
+                    throw failure.ForCaller();
+                }
+
+                // The origin forbade storing this answer (Set-Cookie, private, no-store, too large).
                 _metrics.Answer(request.PolicyName, CacheStatus.Miss, TimeSpan.Zero);
-                return new CacheLookup(item.Entry, CacheStatus.Miss, Stored: false);
+                return new CacheLookup(item.Entry, CacheStatus.Miss, Shareable: false, Stored: false);
             }
 
             var now = _time.GetUtcNow();
@@ -87,21 +99,33 @@ internal sealed partial class SwrCache
                 _ => Freshness.Unusable,
             };
 
-            // The L1 copy outlived its usable life (L1 holds it by wall-clock): drop it and load again.
-            if (!verdict.IsUsable && attempt < 2)
+            if (!verdict.IsUsable)
             {
-                await _l1.RemoveAsync(request.Key, CancellationToken.None);
-                continue;
+                // The L1 copy outlived its usable life (L1 holds it by wall-clock): drop it and load again.
+                if (attempt < 2)
+                {
+                    await _l1.RemoveAsync(request.Key, CancellationToken.None);
+                    continue;
+                }
+
+                // Loads keep going out of date as they arrive (a clock racing ahead): stand in while stale-if-error
+                // allows, never past it.
+                if (now >= entry.ErrorUntil)
+                {
+                    throw new OriginUnavailableException("No cached copy may answer and the origin could not be reached in time.");
+                }
+
+                verdict = Freshness.Stale;
             }
 
-            var answer = verdict.Status ?? CacheStatus.Stale;
-            if (verdict.Refresh || !verdict.IsUsable)
+            if (verdict.Refresh)
             {
                 StartRevalidation(request, entry);
             }
 
+            var answer = verdict.Status!.Value;
             _metrics.Answer(request.PolicyName, answer, now - entry.GeneratedAt);
-            return new CacheLookup(entry, answer);
+            return new CacheLookup(entry, answer, Stored: item.Stored);
         }
     }
 
@@ -122,7 +146,7 @@ internal sealed partial class SwrCache
         if (!read.Available)
         {
             var fetched = await FetchAsync(request, FetchReason.Miss);
-            return fetched.Entry is null ? throw fetched.Failure : Loaded(fetched, Source.Bypass);
+            return fetched.Entry is null ? Failed(fetched.Failure) : Loaded(fetched, Source.Bypass, stored: false);
         }
 
         if (read.Entry is { } cached && request.Judge(cached, _time.GetUtcNow()).IsUsable)
@@ -140,11 +164,11 @@ internal sealed partial class SwrCache
             if (redLock is not null)
             {
                 // Another instance may have stored the entry and released the lock since our read.
-                if ((await _store.GetAsync(request.Key)).Entry is { } stored
-                    && stored.GeneratedAt > (expired?.GeneratedAt ?? DateTimeOffset.MinValue)
-                    && request.Judge(stored, _time.GetUtcNow()).IsUsable)
+                if ((await _store.GetAsync(request.Key)).Entry is { } peer
+                    && peer.GeneratedAt > (expired?.GeneratedAt ?? DateTimeOffset.MinValue)
+                    && request.Judge(peer, _time.GetUtcNow()).IsUsable)
                 {
-                    return Loaded(stored, Source.Origin);
+                    return Loaded(peer, Source.Origin);
                 }
 
                 var fetched = await FetchAsync(request, FetchReason.Miss);
@@ -153,9 +177,10 @@ internal sealed partial class SwrCache
                     return StaleIfErrorOrThrow(request, expired, fetched.Failure);
                 }
 
+                var stored = false;
                 if (fetched.Storable)
                 {
-                    await _store.SetAsync(request.Key, entry, request.TimeToLive(entry, _time.GetUtcNow()));
+                    stored = await _store.SetAsync(request.Key, entry, request.TimeToLive(entry, _time.GetUtcNow())) == true;
                 }
                 else
                 {
@@ -163,7 +188,7 @@ internal sealed partial class SwrCache
                     await _store.AbandonAsync(request.Key, request.Policy.MissWait);
                 }
 
-                return Loaded(fetched, Source.Origin);
+                return Loaded(fetched, Source.Origin, stored);
             }
         }
 
@@ -182,18 +207,11 @@ internal sealed partial class SwrCache
 
         // Waited long enough (like nginx proxy_cache_lock_timeout): fetch ourselves, without storing.
         var own = await FetchAsync(request, FetchReason.Miss);
-        return own.Entry is null ? StaleIfErrorOrThrow(request, expired, own.Failure) : Loaded(own, Source.Origin);
+        return own.Entry is null ? StaleIfErrorOrThrow(request, expired, own.Failure) : Loaded(own, Source.Origin, stored: false);
     }
 
-    private L1Item StaleIfErrorOrThrow(CacheRequest request, CacheEntry? expired, OriginUnavailableException failure)
-    {
-        if (expired is not null && _time.GetUtcNow() < expired.ErrorUntil)
-        {
-            return Loaded(expired, Source.StaleIfError);
-        }
-
-        throw failure;
-    }
+    private L1Item StaleIfErrorOrThrow(CacheRequest request, CacheEntry? expired, OriginUnavailableException failure) =>
+        expired is not null && _time.GetUtcNow() < expired.ErrorUntil ? Loaded(expired, Source.StaleIfError) : Failed(failure);
 
     private void StartRevalidation(CacheRequest request, CacheEntry stale)
     {
@@ -208,32 +226,11 @@ internal sealed partial class SwrCache
         var outcome = "error";
         try
         {
-            await using var redLock = await _locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry);
-            if (redLock is null)
-            {
-                // Another instance is refreshing: wait for its entry rather than trying again on every read.
-                outcome = "lock-busy";
-                if ((await _store.WaitForNewerAsync(request.Key, stale.GeneratedAt, request.Policy.LockExpiry, _stopping)).Entry is not null)
-                {
-                    await _l1.RemoveAsync(request.Key, CancellationToken.None);
-                }
-
-                return;
-            }
-
-            // The shared entry may already be newer than the copy this instance saw.
-            var current = await _store.GetAsync(request.Key);
-            if (current.Entry is { } newer && newer.GeneratedAt > stale.GeneratedAt
-                && request.Judge(newer, _time.GetUtcNow()).Status == CacheStatus.Fresh)
-            {
-                outcome = "already-fresh";
-                await _l1.RemoveAsync(request.Key, CancellationToken.None);
-                return;
-            }
-
-            outcome = (await RefreshAsync(request)).Outcome;
+            outcome = await RevalidateUnderLockAsync(request, stale);
             if (outcome == Refreshed.OriginFailed)
             {
+                // This instance leaves the key alone for a while (the key stays in _revalidating); the lock is already
+                // released, so another instance may try at once.
                 await Task.Delay(request.Policy.RetryDelay, _stopping);
             }
         }
@@ -252,6 +249,32 @@ internal sealed partial class SwrCache
         }
     }
 
+    private async Task<string> RevalidateUnderLockAsync(CacheRequest request, CacheEntry stale)
+    {
+        await using var redLock = await _locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry);
+        if (redLock is null)
+        {
+            // Another instance is refreshing: wait for its entry rather than trying again on every read.
+            if ((await _store.WaitForNewerAsync(request.Key, stale.GeneratedAt, request.Policy.LockExpiry, _stopping)).Entry is not null)
+            {
+                await _l1.RemoveAsync(request.Key, CancellationToken.None);
+            }
+
+            return "lock-busy";
+        }
+
+        // The shared entry may already be newer than the copy this instance saw.
+        var current = await _store.GetAsync(request.Key);
+        if (current.Entry is { } newer && newer.GeneratedAt > stale.GeneratedAt
+            && request.Judge(newer, _time.GetUtcNow()).Status == CacheStatus.Fresh)
+        {
+            await _l1.RemoveAsync(request.Key, CancellationToken.None);
+            return "already-fresh";
+        }
+
+        return (await RefreshAsync(request)).Outcome;
+    }
+
     /// <summary>
     /// Fetches the key from its origin and stores the answer with the compare-and-set, without taking the key's lock:
     /// for a caller that already decided it is the one to refresh (a lock winner, a queue consumer).
@@ -261,6 +284,11 @@ internal sealed partial class SwrCache
         var fetched = await FetchAsync(request, FetchReason.Refresh);
         if (fetched.Entry is not { } entry)
         {
+            if (fetched.Failure.Overloaded)
+            {
+                return new Refreshed(Refreshed.Overloaded, fetched.Failure);
+            }
+
             Log.RevalidationFailed(_logger, request.PolicyName, fetched.Failure);
             return new Refreshed(Refreshed.OriginFailed, fetched.Failure.InnerException ?? fetched.Failure);
         }
@@ -299,9 +327,19 @@ internal sealed partial class SwrCache
         return deleted;
     }
 
-    /// <summary>Calls the origin with its timeout; a failure is returned, not thrown.</summary>
+    /// <summary>
+    /// Calls the origin with its timeout, within the policy's bulkhead (at most <c>MaxConcurrentFetches</c> at once on
+    /// this instance, <c>MaxQueuedFetches</c> waiting; past that the origin is not asked). A failure is returned, not thrown.
+    /// </summary>
     private async Task<Fetched> FetchAsync(CacheRequest request, FetchReason reason)
     {
+        using var slot = await Bulkhead(request.Policy).AcquireAsync(1, CancellationToken.None);
+        if (!slot.IsAcquired)
+        {
+            _metrics.FetchRejected(request.PolicyName);
+            return Fetched.Failed(new OriginUnavailableException("Too many origin fetches are under way.", overloaded: true));
+        }
+
         var startedAt = _time.GetUtcNow();
         var started = _time.GetTimestamp();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
@@ -320,29 +358,57 @@ internal sealed partial class SwrCache
             var (entry, storable) = EntryFactory.Create(request.Policy, response, startedAt, duration);
             return new Fetched(entry, storable, null);
         }
-        catch (Exception ex) when (!_stopping.IsCancellationRequested)
+        catch (Exception ex)
         {
-            // Anything but the gateway stopping is the origin's failure: a cancellation is a timeout, ours (OriginTimeout)
-            // or the origin client's own (an upstream cluster's HttpRequest:ActivityTimeout).
-            var outcome = ex is OperationCanceledException ? "timeout" : "error";
+            // Anything is the origin's failure: a cancellation is a timeout, ours (OriginTimeout) or the origin client's
+            // own (an upstream cluster's HttpRequest:ActivityTimeout), unless the gateway is stopping.
+            var outcome = _stopping.IsCancellationRequested ? "cancelled" : ex is OperationCanceledException ? "timeout" : "error";
             _metrics.OriginQuery(request.PolicyName, outcome, _time.GetElapsedTime(started));
-            Log.OriginFailed(_logger, request.PolicyName, outcome, ex);
+            if (outcome != "cancelled")
+            {
+                Log.OriginFailed(_logger, request.PolicyName, outcome, ex);
+            }
+
             return Fetched.Failed(new OriginUnavailableException($"The origin failed ({outcome}).", inner: ex));
         }
     }
 
-    private L1Item Loaded(CacheEntry entry, Source source) =>
-        new(entry, source, Interlocked.Increment(ref _loads));
+    private ConcurrencyLimiter Bulkhead(CachePolicy policy) => _bulkheads.GetValue(policy, static p => new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = p.MaxConcurrentFetches,
+        QueueLimit = p.MaxQueuedFetches,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    }));
 
-    private L1Item Loaded(Fetched fetched, Source source) =>
-        Loaded(fetched.Entry!, fetched.Storable ? source : Source.Uncacheable);
+    // Another instance rewrote the entry: drop this instance's copy. Runs on the pub/sub thread; failures are logged.
+    private async Task DropLocalCopyAsync(string key)
+    {
+        try
+        {
+            await _l1.RemoveAsync(key, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            Log.DropFailed(_logger, ex);
+        }
+    }
+
+    private L1Item Loaded(CacheEntry entry, Source source, bool stored = true) =>
+        new(entry, source, Interlocked.Increment(ref _loads), stored);
+
+    private L1Item Loaded(Fetched fetched, Source source, bool stored) =>
+        Loaded(fetched.Entry!, fetched.Storable ? source : Source.Uncacheable, stored);
+
+    private L1Item Failed(OriginUnavailableException failure) =>
+        new(EntryFactory.Nothing, Source.Failed, Interlocked.Increment(ref _loads), Stored: false, failure);
 
     /// <summary>
-    /// What L1 holds: the entry, where it came from, and when it was loaded (a sequence number, so a caller
-    /// can tell it waited for this load).
+    /// What L1 holds: the entry, where it came from, when it was loaded (a sequence number, so a caller can tell it
+    /// waited for this load), whether it is in the shared cache, and for a failed load, the failure. HybridCache keeps
+    /// this very instance (it is immutable) but also serializes it once per load; an exception does not serialize.
     /// </summary>
     [ImmutableObject(true)]
-    private sealed record L1Item(CacheEntry Entry, Source Source, long Sequence);
+    private sealed record L1Item(CacheEntry Entry, Source Source, long Sequence, bool Stored, [property: JsonIgnore] OriginUnavailableException? Failure = null);
 
     private readonly record struct Fetched(CacheEntry? Entry, bool Storable, OriginUnavailableException? FailureOrNull)
     {
@@ -361,5 +427,8 @@ internal sealed partial class SwrCache
 
         [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Background refresh for policy {Policy} threw.")]
         public static partial void RevalidationError(ILogger logger, string policy, Exception exception);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Could not drop an in-process copy another instance replaced; it expires with L1.")]
+        public static partial void DropFailed(ILogger logger, Exception exception);
     }
 }

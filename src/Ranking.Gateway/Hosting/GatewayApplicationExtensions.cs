@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Ranking.Gateway.Admin;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Refresh;
 using Ranking.Gateway.Proxy;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
@@ -13,6 +16,9 @@ public static class GatewayApplicationExtensions
     {
         // Connect to Redis once, now, rather than lazily on the first request under load.
         _ = app.Services.GetRequiredService<IConnectionMultiplexer>();
+        var ranking = app.Services.GetRequiredService<IOptions<RankingOptions>>().Value;
+        app.Services.GetRequiredService<CacheMetrics>().PublishZeros(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Policies.Keys);
+        app.Services.GetRequiredService<RefreshMetrics>().PublishZeros(ranking.Refresh.Mode, ranking.Policy);
 
         app.UseExceptionHandler();
         app.UseStatusCodePages();

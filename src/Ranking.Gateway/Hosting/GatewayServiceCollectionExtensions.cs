@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -23,7 +24,9 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
 
-        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.Section)).ValidateOnStart();
+        services.AddOptions<GatewayOptions>()
+            .Configure(options => GatewayOptionsBinding.Bind(configuration.GetSection(GatewayOptions.Section), options))
+            .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<RankingOptions>().Bind(configuration.GetSection(RankingOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RankingOptions>, RankingOptionsValidator>();
@@ -34,6 +37,9 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(_ => NpgsqlDataSource.Create(RequiredConnectionString(configuration, "Postgres")));
 
         services.AddHybridCache();
+
+        // HybridCache sizes each L1 entry by its serialized length: a size limit bounds L1's memory.
+        services.AddOptions<MemoryCacheOptions>().Configure<IOptions<GatewayOptions>>((memory, gateway) => memory.SizeLimit = gateway.Value.L1SizeLimit);
         services.TryAddSingleton<CacheMetrics>();
         services.TryAddSingleton<RedisEntryStore>();
         services.TryAddSingleton<RefreshLocks>();
@@ -46,6 +52,8 @@ public static class GatewayServiceCollectionExtensions
                 : ActivatorUtilities.CreateInstance<PostgresRankingOrigin>(sp));
         services.TryAddSingleton<RankingReader>();
         services.AddRefreshModes();
+        services.TryAddSingleton<KnownGroups>();
+        services.AddHostedService(sp => sp.GetRequiredService<KnownGroups>());
 
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))

@@ -34,7 +34,7 @@ internal sealed partial class CachePolicies : IDisposable
         var options = new GatewayOptions();
         try
         {
-            configuration.GetSection(GatewayOptions.Section).Bind(options);
+            GatewayOptionsBinding.Bind(configuration.GetSection(GatewayOptions.Section), options);
         }
         catch (InvalidOperationException ex)
         {

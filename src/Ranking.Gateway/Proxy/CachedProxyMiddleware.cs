@@ -56,7 +56,7 @@ internal sealed partial class CachedProxyMiddleware(
             {
                 await using (handoff)
                 {
-                    if (lookup is not { Stored: true })
+                    if (lookup is not { Shareable: true })
                     {
                         await WriteHandoffAsync(context, handoff);
                     }
@@ -73,7 +73,7 @@ internal sealed partial class CachedProxyMiddleware(
         {
             await WriteFailureAsync(context, failure, policy);
         }
-        else if (lookup is { Stored: true } found)
+        else if (lookup is { Shareable: true } found)
         {
             await CacheHeaders.WriteAsync(context, found, time.GetUtcNow());
         }
@@ -110,7 +110,8 @@ internal sealed partial class CachedProxyMiddleware(
         }
     }
 
-    // The upstream's own error answer goes through; without one, 502 (unreachable) or 504 (timed out).
+    // The upstream's own error answer goes through; without one, 503 (the bulkhead is full), 502 (unreachable) or 504
+    // (timed out).
     private static Task WriteFailureAsync(HttpContext context, OriginUnavailableException failure, CachePolicy policy)
     {
         if (failure.Response is { } response)
@@ -118,6 +119,11 @@ internal sealed partial class CachedProxyMiddleware(
             context.Response.StatusCode = response.StatusCode;
             context.Response.ContentType = response.ContentType;
             return context.Response.Body.WriteAsync(response.Body).AsTask();
+        }
+
+        if (failure.Overloaded)
+        {
+            return Problems.WriteAsync(context, 503, "Upstream busy", "Too many requests for uncached answers are under way; try again shortly.", policy.RetryAfter);
         }
 
         return failure.InnerException is OperationCanceledException

@@ -15,7 +15,7 @@ internal static partial class RankingEndpoint
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\z")]
     internal static partial Regex GroupId();
 
-    private static async Task HandleAsync(HttpContext context, string group, RankingReader reader, TimeProvider time)
+    private static async Task HandleAsync(HttpContext context, string group, RankingReader reader, KnownGroups known, TimeProvider time)
     {
         if (!GroupId().IsMatch(group))
         {
@@ -29,14 +29,23 @@ internal static partial class RankingEndpoint
             return;
         }
 
+        if (!known.MayExist(group))
+        {
+            await Problems.WriteAsync(context, 404, "Unknown group", $"No ranking exists for group '{group}'.");
+            return;
+        }
+
         CacheLookup lookup;
         try
         {
             lookup = await reader.ReadAsync(group, context.RequestAborted);
         }
-        catch (OriginUnavailableException)
+        catch (OriginUnavailableException ex)
         {
-            await Problems.WriteAsync(context, 503, "Ranking unavailable", "The ranking store is not answering and no cached copy is available. Try again shortly.", reader.Policy.RetryAfter);
+            var detail = ex.Overloaded
+                ? "Too many rankings are being read from the ranking store at once and no cached copy is available. Try again shortly."
+                : "The ranking store is not answering and no cached copy is available. Try again shortly.";
+            await Problems.WriteAsync(context, 503, "Ranking unavailable", detail, reader.Policy.RetryAfter);
             return;
         }
 

@@ -78,6 +78,15 @@ public sealed class RankingOptions
     [Required]
     public string ChangedGroupsSql { get; set; } = DefaultChangedGroupsSql;
 
+    /// <summary>
+    /// Answer 404 without a query for a group id outside the set <see cref="GroupsSql"/> lists (read again every
+    /// <see cref="KnownGroupsRefresh"/>), so a flood of random ids never reaches PostgreSQL. Needs a PostgreSQL origin.
+    /// </summary>
+    public bool RejectUnknownGroups { get; set; }
+
+    /// <summary>How often the set of known groups is read again: a new group becomes readable within this long.</summary>
+    public TimeSpan KnownGroupsRefresh { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How cached rankings are kept fresh: <c>Ranking:Refresh</c>.</summary>
     public RefreshOptions Refresh { get; set; } = new();
 

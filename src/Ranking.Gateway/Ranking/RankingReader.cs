@@ -46,7 +46,7 @@ internal sealed class RankingReader
             return new OriginResponse(404, "application/problem+json", JsonSerializer.SerializeToUtf8Bytes(problem), []);
         }
 
-        return new OriginResponse(200, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(document, RankingJsonContext.Default.RankingDocument), []);
+        return new OriginResponse(200, "application/json; charset=utf-8", JsonSerializer.SerializeToUtf8Bytes(document, RankingJsonContext.Default.RankingDocument), [], GeneratedAt: document.GeneratedAt);
     }
 
     // Captures only the group id and the origin: it may run after the client has gone.

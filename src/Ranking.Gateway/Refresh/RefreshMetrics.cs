@@ -36,6 +36,41 @@ internal sealed class RefreshMetrics
         meter.CreateObservableGauge("gateway.refresh.leader", () => Volatile.Read(ref _queue) is null ? 0 : 1, description: "Queue: 1 on the instance that holds the producer lease.");
     }
 
+    /// <summary>Publishes the counters of <paramref name="mode"/> at zero, so they are visible before the first event.</summary>
+    public void PublishZeros(RefreshMode mode, string policy)
+    {
+        if (mode == RefreshMode.CompetingLocks)
+        {
+            foreach (var outcome in new[] { "acquired", "busy", "failed" })
+            {
+                _lockAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
+            }
+        }
+
+        if (mode is RefreshMode.CompetingLocks or RefreshMode.Queue)
+        {
+            foreach (var outcome in new[] { "refreshed", "not-stored", "origin-failed", "overloaded", "failed" })
+            {
+                _groups.Add(0, new TagList { { "mode", ModeName(mode) }, { "outcome", outcome } });
+            }
+        }
+
+        if (mode == RefreshMode.Queue)
+        {
+            foreach (var source in new[] { "all", "watermark", "dirty" })
+            {
+                _enqueued.Add(0, new KeyValuePair<string, object?>("source", source));
+            }
+
+            foreach (var outcome in new[] { "ok", "error", "timeout" })
+            {
+                _batches.Add(0, new TagList { { "policy", policy }, { "outcome", outcome } });
+            }
+
+            _deadLettered.Add(0);
+        }
+    }
+
     public void LockAttempts(string outcome, int count)
     {
         if (count > 0)

@@ -62,6 +62,16 @@ internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) 
             errors.Add($"{Key}:VisibilityTimeout ({refresh.VisibilityTimeout}) must be longer than Gateway:Policies:{options.Policy}:OriginTimeout ({policy.OriginTimeout}), or a slow batch is taken over while it still runs.");
         }
 
+        if (options.RejectUnknownGroups && options.Origin != RankingOriginKind.Postgres)
+        {
+            errors.Add("Ranking:RejectUnknownGroups needs Ranking:Origin Postgres: it lists the groups with Ranking:GroupsSql.");
+        }
+
+        if (options.KnownGroupsRefresh < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Ranking:KnownGroupsRefresh must be at least 00:00:01 (was {options.KnownGroupsRefresh}).");
+        }
+
         if (refresh.Mode is RefreshMode.CompetingLocks or RefreshMode.Queue && options.Origin != RankingOriginKind.Postgres)
         {
             errors.Add($"{Key}:Mode {refresh.Mode} needs Ranking:Origin Postgres: it lists and watches groups in PostgreSQL.");

@@ -46,6 +46,7 @@ public sealed class MissWaitTests(TestDatabase database) : IClassFixture<TestDat
         var waited = await _waiter.CreateClient().GetAnswerAsync("/ranking/slow");
 
         Assert.Equal((HttpStatusCode.OK, "MISS"), (waited.Status, waited.CacheStatus));
+        Assert.Equal("Ranking.Gateway; fwd=miss", waited.Header("Cache-Status"));
         Assert.Equal(["u1", "u2", "u3"], waited.UserIds);
         Assert.Equal(1, _waiter.Faults.Calls);
         Assert.Equal(before + 2, await database.OriginQueriesAsync());

@@ -23,6 +23,9 @@ public sealed class OptionsValidationTests(TestDatabase database) : IClassFixtur
     [InlineData(Policy + ":CacheableStatuses:0", "503", Policy + ":CacheableStatuses")]
     [InlineData(Policy + ":NegativeStatuses:0", "503", Policy + ":NegativeStatuses")]
     [InlineData(Policy + ":NegativeStatuses:0", "99", Policy + ":NegativeStatuses")]
+    [InlineData(Policy + ":MaxBodyBytes", "-1", Policy + ":MaxBodyBytes must be positive")]
+    [InlineData(Policy + ":MaxConcurrentFetches", "0", Policy + ":MaxConcurrentFetches must be at least 1")]
+    [InlineData(Policy + ":MaxQueuedFetches", "-1", Policy + ":MaxQueuedFetches must not be negative")]
     [InlineData("Gateway:KeyPrefix", "", "Gateway:KeyPrefix must not be empty")]
     [InlineData("Gateway:KeyPrefix", "   ", "Gateway:KeyPrefix must not be empty")]
     [InlineData("Gateway:RedisTimeout", "00:00:00", "Gateway:RedisTimeout must be positive")]
@@ -49,6 +52,21 @@ public sealed class OptionsValidationTests(TestDatabase database) : IClassFixtur
 
         var failure = OptionsFailure(thrown);
         Assert.Contains(expected, failure.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(Policy + ":Fresh", "abc")]
+    [InlineData(Policy + ":MaxBodyBytes", "abc")]
+    [InlineData(Policy + ":CacheAuthorized", "maybe")]
+    public async Task A_policy_value_that_does_not_convert_stops_start_up_naming_its_key(string key, string value)
+    {
+        await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), new Dictionary<string, string?> { [key] = value });
+
+        var thrown = Record.Exception(() => host.CreateClient());
+
+        Assert.NotNull(thrown);
+        Assert.Contains($"'{key}'", thrown.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("must define at least one policy", thrown.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -87,6 +87,10 @@ public sealed class PassThroughTests(TestDatabase database) : IClassFixture<Test
         Assert.Equal((HttpStatusCode.OK, "MISS"), (first.Status, first.CacheStatus));
         Assert.Equal(["remote1", "remote2"], first.UserIds);
         Assert.Equal(("FRESH", 3), (second.CacheStatus, second.UserIds.Length));
+
+        // Age counts from when the ranking service says it produced the ranking (30 s before its answer, by its clock;
+        // the test gateway's clock stands still since the class started), not from the gateway's fetch (0).
+        Assert.InRange(int.Parse(first.Header("Age")!, System.Globalization.CultureInfo.InvariantCulture), 10, 40);
         Assert.Equal(HttpStatusCode.NotFound, missing.Status);
         Assert.Equal(2, _upstream.Requests("ranking"));
         Assert.Equal(before, await database.OriginQueriesAsync());

@@ -20,6 +20,9 @@ public sealed class UpstreamServer : IAsyncDisposable
     /// <summary>The size of /big's answer: 10 MiB, sent in 64 KiB chunks, chunk i filled with byte i.</summary>
     public const int BigBytes = 10 * 1024 * 1024;
 
+    /// <summary>How old /ranking/{group} says its rankings are.</summary>
+    public static readonly TimeSpan RankingAge = TimeSpan.FromSeconds(30);
+
     public string Address { get; private set; } = "";
 
     /// <summary>When set, /api/items answers 500.</summary>
@@ -132,7 +135,7 @@ public sealed class UpstreamServer : IAsyncDisposable
                 : Results.Json(new
                 {
                     group,
-                    generatedAt = DateTimeOffset.UnixEpoch,
+                    generatedAt = DateTimeOffset.UtcNow - RankingAge,
                     entries = Enumerable.Range(1, Math.Min(limit, 3)).Select(i => new { rank = i, userId = $"remote{i}", score = 100 - i }),
                 });
         });

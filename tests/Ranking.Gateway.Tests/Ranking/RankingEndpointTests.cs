@@ -115,6 +115,21 @@ public sealed class RankingEndpointTests(TestDatabase database) : OneGatewayTest
         ProblemAssert.IsProblem(answer, HttpStatusCode.NotFound, "Unknown group");
     }
 
+    [Theory]
+    [InlineData("*")]
+    [InlineData("own")]
+    public async Task An_unknown_group_never_answers_304(string tag)
+    {
+        var first = await Client.GetAnswerAsync("/ranking/nobody-here");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/ranking/nobody-here");
+        request.Headers.TryAddWithoutValidation("If-None-Match", tag == "*" ? "*" : first.Header("ETag"));
+
+        var again = await Client.SendAnswerAsync(request);
+
+        Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (first.Status, again.Status));
+        Assert.Equal(first.Body, again.Body);
+    }
+
     [Fact]
     public async Task Head_returns_the_headers_of_get_without_a_body()
     {

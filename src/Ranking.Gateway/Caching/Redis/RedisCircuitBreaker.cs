@@ -2,19 +2,30 @@ namespace Ranking.Gateway.Caching.Redis;
 
 /// <summary>
 /// Stops the gateway from sending commands to a Redis that just failed, for a short break.
-/// Counts wall-clock time: it guards real I/O, not cache lifetimes.
+/// Counts wall-clock time (<paramref name="milliseconds"/>, <see cref="Environment.TickCount64"/> unless a test gives its
+/// own): it guards real I/O, not cache lifetimes.
 /// </summary>
-internal sealed class RedisCircuitBreaker(TimeSpan breakDuration)
+internal sealed class RedisCircuitBreaker(TimeSpan breakDuration, Func<long>? milliseconds = null)
 {
+    private readonly Func<long> _now = milliseconds ?? (static () => Environment.TickCount64);
     private long _closedAtTicks;
 
-    public bool IsOpen => Environment.TickCount64 < Volatile.Read(ref _closedAtTicks);
+    public bool IsOpen => _now() < Volatile.Read(ref _closedAtTicks);
 
-    /// <returns>True when this call opened the breaker (so the caller logs the failure once).</returns>
+    /// <returns>
+    /// True for exactly one of the calls that found the breaker closed (so the failure is logged once, however many
+    /// commands fail together).
+    /// </returns>
     public bool Trip()
     {
-        var wasOpen = IsOpen;
-        Volatile.Write(ref _closedAtTicks, Environment.TickCount64 + (long)breakDuration.TotalMilliseconds);
-        return !wasOpen;
+        while (true)
+        {
+            var closedAt = Volatile.Read(ref _closedAtTicks);
+            var now = _now();
+            if (Interlocked.CompareExchange(ref _closedAtTicks, now + (long)breakDuration.TotalMilliseconds, closedAt) == closedAt)
+            {
+                return now >= closedAt;
+            }
+        }
     }
 }
