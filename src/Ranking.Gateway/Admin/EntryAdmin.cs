@@ -37,7 +37,7 @@ internal sealed class EntryAdmin(SwrCache cache, RedisEntryStore store, RefreshL
                     return RedisUnavailable();
                 }
 
-                response.Headers.RetryAfter = ((long)Math.Ceiling(request.Policy.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                RetryAfter(response, request.Policy);
                 return TypedResults.Problem(
                     statusCode: StatusCodes.Status409Conflict,
                     title: "Refresh in progress",
@@ -53,6 +53,15 @@ internal sealed class EntryAdmin(SwrCache cache, RedisEntryStore store, RefreshL
                 statusCode: StatusCodes.Status502BadGateway,
                 title: "Origin failed",
                 detail: "The origin did not answer the refresh; the cached entry is unchanged.");
+        }
+
+        if (refreshed.Outcome == Refreshed.Overloaded)
+        {
+            RetryAfter(response, request.Policy);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Origin busy",
+                detail: "This instance's origin fetches for the policy are at their limit; the cached entry is unchanged. Try again shortly.");
         }
 
         if (!refreshed.Succeeded)
@@ -72,6 +81,9 @@ internal sealed class EntryAdmin(SwrCache cache, RedisEntryStore store, RefreshL
             ? EntryState.Of(request, store.EntryKey(request.Key), read.Entry, held, time.GetUtcNow(), refresh)
             : null;
     }
+
+    private static void RetryAfter(HttpResponse response, CachePolicy policy) =>
+        response.Headers.RetryAfter = ((long)Math.Ceiling(policy.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static IResult Ok(EntryState state) => TypedResults.Json(state, AdminJsonContext.Default.EntryState);
 
