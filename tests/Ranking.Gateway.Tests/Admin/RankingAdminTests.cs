@@ -154,6 +154,34 @@ public sealed class RankingAdminTests(TestDatabase database) : IClassFixture<Tes
         Assert.Equal((kept.Time("generatedAt"), false), (state.Time("generatedAt"), state.Json.GetProperty("lockHeld").GetBoolean()));
     }
 
+    [Fact]
+    public async Task Refresh_with_the_bulkhead_full_is_503_and_keeps_the_entry()
+    {
+        var settings = GatewayHost.Policy();
+        settings["Gateway:Policies:ranking:MaxConcurrentFetches"] = "1";
+        settings["Gateway:Policies:ranking:MaxQueuedFetches"] = "0";
+        await using var host = new GatewayHost(database, RealServices.NewKeyPrefix(), _time, AdminCalls.On(settings));
+        var client = host.CreateClient();
+        await database.SeedAsync("full", 5);
+        await database.SeedAsync("slow", 5);
+        await client.GetAnswerAsync("/ranking/full");
+        var kept = await client.StateAsync("/_admin/ranking/full");
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        // A miss of another group takes the only fetch slot and is held at the origin.
+        host.Faults.Close();
+        var holding = client.GetAnswerAsync("/ranking/slow");
+        await Eventually.Until(() => host.Faults.Waiting == 1, "the miss held at the origin");
+        var busy = await client.AdminAsync(HttpMethod.Post, "/_admin/ranking/full/refresh");
+        host.Faults.Open();
+        await holding;
+
+        ProblemAssert.IsProblem(busy, HttpStatusCode.ServiceUnavailable, "Origin busy");
+        Assert.Equal("5", busy.Header("Retry-After"));
+        var state = await client.StateAsync("/_admin/ranking/full");
+        Assert.Equal((kept.Time("generatedAt"), false), (state.Time("generatedAt"), state.Json.GetProperty("lockHeld").GetBoolean()));
+    }
+
     [Theory]
     [InlineData("-starts-with-dash")]
     [InlineData("has%20space")]
