@@ -318,6 +318,15 @@ internal sealed partial class SwrCache
         await _l1.RemoveAsync(key, CancellationToken.None);
     }
 
+    /// <summary>Deletes an entry (see <see cref="RedisEntryStore.DeleteAsync"/>) and drops this instance's copy.</summary>
+    /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
+    public async Task<bool?> PurgeAsync(string key)
+    {
+        var deleted = await _store.DeleteAsync(key);
+        await _l1.RemoveAsync(key, CancellationToken.None);
+        return deleted;
+    }
+
     /// <summary>
     /// Calls the origin with its timeout, within the policy's bulkhead (at most <c>MaxConcurrentFetches</c> at once on
     /// this instance, <c>MaxQueuedFetches</c> waiting; past that the origin is not asked). A failure is returned, not thrown.

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using Ranking.Gateway.Admin;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Limits;
 using Ranking.Gateway.Refresh;
@@ -29,6 +30,7 @@ public static class GatewayApplicationExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapRanking().RateLimitedByRankingPolicy();
+        app.MapAdmin();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<CachedProxyMiddleware>();

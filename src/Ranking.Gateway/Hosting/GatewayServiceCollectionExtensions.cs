@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry.Metrics;
+using Ranking.Gateway.Admin;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
 using Ranking.Gateway.Limits;
@@ -61,6 +62,7 @@ public static class GatewayServiceCollectionExtensions
             .AddConfigFilter<CachePolicyConfigFilter>();
         services.TryAddSingleton<FillForwarder>();
         services.TryAddSingleton<CachePolicies>();
+        services.AddAdmin(configuration);
 
         services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])

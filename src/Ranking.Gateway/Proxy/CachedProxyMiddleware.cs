@@ -19,7 +19,7 @@ internal sealed partial class CachedProxyMiddleware(
     TimeProvider time,
     ILogger<CachedProxyMiddleware> logger)
 {
-    private const int KeyLimit = 1024;
+    internal const int KeyLimit = 1024;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -39,10 +39,7 @@ internal sealed partial class CachedProxyMiddleware(
         // The waiting client takes an answer the cache cannot keep, unless it sent credentials the fill did not carry:
         // then that answer is not the one its own request would get.
         var slot = context.Request.Headers.Authorization.Count == 0 || key.Fill.CarriesCredentials ? new HandoffSlot() : null;
-        var fill = key.Fill;
-        var request = new CacheRequest(key.Key, policyName, policy, (reason, ct) => reason == FetchReason.Miss
-            ? fills.FetchAsync(fill, policy, slot, ct)
-            : fills.FetchAsync(fill with { ClientAddress = null }, policy, slot: null, ct));
+        var request = key.Request(policyName, policy, fills, slot);
         CacheLookup? lookup = null;
         OriginUnavailableException? failure = null;
         try

@@ -53,4 +53,17 @@ internal sealed record ProxyCacheKey(string Key, FillRequest Fill)
             context.Connection.RemoteIpAddress);
         return new ProxyCacheKey(key, fill);
     }
+
+    /// <summary>
+    /// A read, or a refresh, of this key through its route. A miss's fill carries the waiting client's address and may hand
+    /// an answer the cache cannot keep to that client (<paramref name="slot"/>); a refresh runs when no client waits, or
+    /// after the client has gone, and carries neither.
+    /// </summary>
+    public Caching.CacheRequest Request(string policyName, Caching.CachePolicy policy, FillForwarder fills, HandoffSlot? slot = null)
+    {
+        var fill = Fill;
+        return new Caching.CacheRequest(Key, policyName, policy, (reason, ct) => reason == Caching.FetchReason.Miss
+            ? fills.FetchAsync(fill, policy, slot, ct)
+            : fills.FetchAsync(fill with { ClientAddress = null }, policy, slot: null, ct));
+    }
 }

@@ -13,7 +13,7 @@ internal static partial class RankingEndpoint
 
     // \z, not $: $ also matches before a trailing newline.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\z")]
-    private static partial Regex GroupId();
+    internal static partial Regex GroupId();
 
     private static async Task HandleAsync(HttpContext context, string group, RankingReader reader, KnownGroups known, TimeProvider time)
     {

@@ -46,6 +46,13 @@ internal sealed partial class RedisEntryStore
         return 1
         """;
 
+    // Deletes an entry and announces it, so every instance drops its in-process copy.
+    private const string DeleteScript = """
+        local deleted = redis.call('DEL', KEYS[1])
+        redis.call('PUBLISH', ARGV[1], ARGV[2])
+        return deleted
+        """;
+
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(200);
 
@@ -183,6 +190,46 @@ internal sealed partial class RedisEntryStore
                 .. more,
             ];
             return (int)await _redis.GetDatabase().ScriptEvaluateAsync(script, [EntryKey(key)], args) == 1;
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+            return null;
+        }
+    }
+
+    /// <summary>Deletes an entry; every other instance hears of it and drops its in-process copy.</summary>
+    /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
+    public async Task<bool?> DeleteAsync(string key)
+    {
+        if (_breaker.IsOpen)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (int)await _redis.GetDatabase().ScriptEvaluateAsync(DeleteScript, [EntryKey(key)], [_channel.ToString(), $"{_instanceId}\n{key}"]) == 1;
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+            return null;
+        }
+    }
+
+    /// <summary>Whether some instance holds the key's refresh lock (<see cref="LockKey"/>).</summary>
+    /// <returns>Null if Redis is unavailable.</returns>
+    public async Task<bool?> IsLockHeldAsync(string key)
+    {
+        if (_breaker.IsOpen)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await _redis.GetDatabase().KeyExistsAsync(LockKey(key));
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Ranking.Gateway.Admin;
+
+internal static class AdminServiceCollectionExtensions
+{
+    /// <summary>The admin API (section <c>Admin</c>): its key, checked at start-up, and what its endpoints use.</summary>
+    public static IServiceCollection AddAdmin(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AdminOptions>().Bind(configuration.GetSection(AdminOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>();
+        services.TryAddSingleton<AdminApiKey>();
+        services.TryAddSingleton<AdminTargets>();
+        services.TryAddSingleton<EntryAdmin>();
+        return services;
+    }
+}
