@@ -3,6 +3,7 @@ using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Report;
 using Ranking.Gateway.LoadTests.Scenarios.Modes;
+using Ranking.Gateway.LoadTests.Scenarios.Overload;
 
 namespace Ranking.Gateway.LoadTests.Scenarios;
 
@@ -40,6 +41,18 @@ internal static class ScenarioRunner
                 $"redis-outage: Redis down {args.OutageFor.TotalSeconds:0.#} s under steady load",
                 new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, baselines, args.PrivateRedis),
                 RedisOutageScenario.RunAsync),
+            Arguments.RedisFreeze => (
+                $"redis-freeze: Redis frozen (SIGSTOP) {args.OutageFor.TotalSeconds:0.#} s under steady load",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: true),
+                RedisFreezeScenario.RunAsync),
+            Arguments.Flood => (
+                $"flood: never-seen group ids against known ones, {args.Concurrency} connections, one instance",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis),
+                FloodScenario.RunAsync),
+            Arguments.Memory => (
+                $"memory: {args.Ids:N0} distinct group ids through one instance",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis),
+                MemoryScenario.RunAsync),
             _ => (
                 "smoke: cold and stale stampedes, short steady mix",
                 new TestBedOptions(SmokeScenario.Groups, SmokeScenario.OriginDelay, SmokeScenario.Fresh, HitGateway: false),

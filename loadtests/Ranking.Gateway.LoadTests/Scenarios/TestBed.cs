@@ -18,6 +18,7 @@ internal sealed class TestBed : IAsyncDisposable
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly NpgsqlDataSource _postgres;
     private string? _redisKeyPattern;
+    private string[] _scenarioSettings = [];
 
     private TestBed(Arguments args, string runId, NpgsqlDataSource postgres)
     {
@@ -54,6 +55,9 @@ internal sealed class TestBed : IAsyncDisposable
 
     /// <summary>The runner's own connection (to --pg's database), for reading statistics of the gateways' database.</summary>
     public NpgsqlDataSource Postgres => _postgres;
+
+    /// <summary>The configuration overrides the instances were started with, <c>Key=Value</c> (empty with --url).</summary>
+    public IReadOnlyList<string> InstanceSettings { get; private set; } = [];
 
     /// <summary>The Redis the instances use, for the outage scenario.</summary>
     public IRedisControl Redis { get; private set; } = null!;
@@ -152,7 +156,9 @@ internal sealed class TestBed : IAsyncDisposable
         }
 
         var dll = Args.GatewayDll ?? RepoPaths.GatewayDll;
-        var scenario = Settings(options, $"lt-{RunId}:").Concat(options.Settings ?? []).Concat(Args.Settings).ToArray();
+        _scenarioSettings = [.. Settings(options, $"lt-{RunId}:"), .. options.Settings ?? []];
+        var scenario = _scenarioSettings.Concat(Args.Settings).ToArray();
+        InstanceSettings = scenario;
         var clock = Stopwatch.StartNew();
         var starts = Enumerable.Range(1, Args.Instances)
             .Select(i => GatewayProcess.StartAsync($"gateway-{i}", dll, scenario, Path.Combine(LogDirectory, $"gateway-{i}.log"), Client.Http))
@@ -193,6 +199,20 @@ internal sealed class TestBed : IAsyncDisposable
             Setup.Add($"--pin: gateways and the baseline server on CPU {CpuPinning.ServerCpu}, the load generator on CPU {CpuPinning.GeneratorCpu}; "
                 + $"Redis and PostgreSQL unpinned (CPUs {CpuPinning.UnpinnedCpus}). Allowed CPUs as started: {string.Join(", ", allowed)}.");
         }
+    }
+
+    /// <summary>
+    /// Starts one more instance beside the scenario's, configured as they are plus <paramref name="settings"/> (same
+    /// database, Redis and key prefix; --set still wins), and stops it with the rest. Not one of <see cref="Gateways"/>.
+    /// </summary>
+    public async Task<GatewayProcess> StartVariantAsync(string name, IReadOnlyList<string> settings)
+    {
+        var dll = Args.GatewayDll ?? RepoPaths.GatewayDll;
+        var gateway = await GatewayProcess.StartAsync(
+            name, dll, [.. _scenarioSettings, .. settings, .. Args.Settings], Path.Combine(LogDirectory, $"{name}.log"), Client.Http);
+        _owned.Add(gateway);
+        Setup.Add($"{name} started beside them, with {string.Join(", ", settings)}");
+        return gateway;
     }
 
     private void UseRunningInstances()
