@@ -238,7 +238,9 @@ internal sealed class TestBed : IAsyncDisposable
         if (options.OriginDelay > TimeSpan.Zero)
         {
             var seconds = options.OriginDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-            settings.Add($"Ranking:TopNSql=SELECT user_id, score FROM (SELECT pg_sleep({seconds})) AS slow, ranking_scores WHERE group_id = @group ORDER BY score DESC, user_id LIMIT @limit");
+            // A one-time filter: PostgreSQL sleeps before it scans, so a group with no rows waits as long as one with rows
+            // (joined as a subquery in FROM, the sleep was skipped when the scan found nothing).
+            settings.Add($"Ranking:TopNSql=SELECT user_id, score FROM ranking_scores WHERE (SELECT pg_sleep({seconds})::text) = '' AND group_id = @group ORDER BY score DESC, user_id LIMIT @limit");
         }
 
         if (options.Fresh is { } fresh)
