@@ -14,6 +14,7 @@ internal sealed record Arguments
     public const string Flood = "flood";
     public const string Memory = "memory";
     public const string RedisFreeze = "redis-freeze";
+    public const string OverloadSmoke = "overload-smoke";
 
     /// <summary>flood, memory and redis-freeze read a database of the demo data's shape (1,000 groups × 1,000 users) of the runner's own.</summary>
     public const string DemoDatabase = "ranking_demo";
@@ -21,14 +22,14 @@ internal sealed record Arguments
     /// <summary>The gateway's refresh modes (<c>Ranking:Refresh:Mode</c>), in the order compare-modes runs them.</summary>
     public static readonly string[] RefreshModes = ["Lazy", "CompetingLocks", "Queue", "Early"];
 
-    private static readonly string[] Scenarios = [StampedeCold, StampedeStale, Steady, RedisOutage, RedisFreeze, Flood, Memory, Smoke, CompareModes];
+    private static readonly string[] Scenarios = [StampedeCold, StampedeStale, Steady, RedisOutage, RedisFreeze, Flood, Memory, Smoke, OverloadSmoke, CompareModes];
 
     // Scenarios that start gateways of their own (with settings, a Redis or processes they watch), never --url targets.
-    private static readonly string[] OwnGateways = [Smoke, CompareModes, Flood, Memory, RedisFreeze];
+    private static readonly string[] OwnGateways = [Smoke, OverloadSmoke, CompareModes, Flood, Memory, RedisFreeze];
 
     // Scenarios whose baselines are measured in the run itself (a known-id flood, the RSS before the load, the latency
     // before the freeze), not the hit/ceiling/origin phases --baseline-duration sets.
-    private static readonly string[] InRunBaselines = [Flood, Memory, RedisFreeze];
+    private static readonly string[] InRunBaselines = [Flood, Memory, RedisFreeze, OverloadSmoke];
 
     private static readonly string[] Flags = ["--private-redis", "--pin", "--smoke", "--cost-growth", "--shared-redis"];
 
@@ -39,10 +40,11 @@ internal sealed record Arguments
         [StampedeStale] = ["--group", "--clients", "--groups", "--origin-delay", "--fresh"],
         [Steady] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh"],
         [RedisOutage] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh", "--outage-at", "--outage-for", "--private-redis"],
-        [RedisFreeze] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh", "--outage-at", "--outage-for"],
+        [RedisFreeze] = ["--groups", "--rate", "--duration", "--zipf", "--origin-delay", "--fresh", "--outage-at", "--outage-for"],
         [Flood] = ["--groups", "--concurrency", "--duration", "--probe-rate", "--origin-delay", "--fresh", "--shared-redis"],
         [Memory] = ["--groups", "--concurrency", "--ids", "--shared-redis"],
         [Smoke] = [],
+        [OverloadSmoke] = [],
         [CompareModes] = ["--groups", "--rate", "--zipf", "--duration", "--modes", "--period", "--write-share", "--lead-in", "--idle", "--smoke", "--cost-growth", "--sizes", "--shared-redis"],
     };
 
@@ -189,8 +191,8 @@ internal sealed record Arguments
 
         var stale = scenario == StampedeStale;
         var stampede = scenario is StampedeCold or StampedeStale;
-        var demo = scenario is Flood or Memory or RedisFreeze;
-        var flooding = scenario is Flood or Memory;
+        var demo = scenario is Flood or Memory or RedisFreeze or OverloadSmoke;
+        var flooding = scenario is Flood or Memory or OverloadSmoke;
         var modes = scenario == CompareModes ? ModeDefaults.For(values.ContainsKey("--smoke"), values.ContainsKey("--cost-growth")) : null;
         var period = Time(values, "--period", modes?.Period ?? TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
         var parsed = new Arguments
@@ -272,7 +274,7 @@ internal sealed record Arguments
             throw new UsageException($"{baseline} does not apply to {Scenario}: its baseline is measured in the run itself.");
         }
 
-        if (Scenario is Flood or Memory && Instances != 1)
+        if (Scenario is Flood or Memory or OverloadSmoke && Instances != 1)
         {
             throw new UsageException($"{Scenario} measures one instance (its RSS, its bulkhead); --instances does not apply.");
         }

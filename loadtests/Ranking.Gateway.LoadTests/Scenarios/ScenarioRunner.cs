@@ -53,6 +53,10 @@ internal static class ScenarioRunner
                 $"memory: {args.Ids:N0} distinct group ids through one instance",
                 new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis),
                 MemoryScenario.RunAsync),
+            Arguments.OverloadSmoke => (
+                "overload-smoke: unknown-id floods and a Redis freeze, short",
+                new TestBedOptions(OverloadSmokeScenario.Groups, TimeSpan.Zero, OverloadSmokeScenario.Fresh, HitGateway: false, PrivateRedis: true, OverloadSmokeScenario.Settings),
+                OverloadSmokeScenario.RunAsync),
             _ => (
                 "smoke: cold and stale stampedes, short steady mix",
                 new TestBedOptions(SmokeScenario.Groups, SmokeScenario.OriginDelay, SmokeScenario.Fresh, HitGateway: false),
@@ -62,6 +66,11 @@ internal static class ScenarioRunner
         if (args.Scenario == Arguments.Smoke)
         {
             args = args with { Users = SmokeScenario.Users, BaselineDuration = TimeSpan.Zero };
+        }
+
+        if (args.Scenario == Arguments.OverloadSmoke)
+        {
+            args = args with { Groups = OverloadSmokeScenario.Groups, ProbeRate = OverloadSmokeScenario.ProbeRate, Concurrency = OverloadSmokeScenario.Connections };
         }
 
         await using var bed = await TestBed.StartAsync(args, plan.Options, cancellationToken);
@@ -74,7 +83,7 @@ internal static class ScenarioRunner
             OutDirectory = bed.OutDirectory,
         };
         report.Setup.AddRange(bed.Setup);
-        if (args.Scenario != Arguments.Smoke)
+        if (args.Scenario is not (Arguments.Smoke or Arguments.OverloadSmoke))
         {
             await Warmup.GatewaysAsync(bed);
             report.Setup.Add($"Each instance was warmed up for {Warmup.Length.TotalSeconds:0} s (reads of an unknown group) before anything was measured; each baseline target too.");

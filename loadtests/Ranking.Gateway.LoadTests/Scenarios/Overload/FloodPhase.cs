@@ -18,7 +18,8 @@ internal static class FloodPhase
     // The probe starts after the flood and stops before it, so every read it times has the whole flood beside it.
     private static readonly TimeSpan ProbeMargin = TimeSpan.FromMilliseconds(500);
 
-    public static async Task<FloodResult> RunAsync(TestBed bed, FloodTarget target, bool unknownIds, LoadClient probeClient, CancellationToken cancellationToken)
+    public static async Task<FloodResult> RunAsync(
+        TestBed bed, FloodTarget target, bool unknownIds, LoadClient probeClient, TimeSpan duration, CancellationToken cancellationToken)
     {
         var args = bed.Args;
         var groups = args.Groups;
@@ -41,12 +42,12 @@ internal static class FloodPhase
         };
 
         var floodDescription = unknownIds
-            ? $"{target.Label}: a never-seen group id per request, closed loop, {connections} connections, {args.Duration.TotalSeconds:0.#} s"
-            : $"{target.Label}: known groups g1..g{groups} at random, closed loop, {connections} connections, {args.Duration.TotalSeconds:0.#} s";
-        var probeLength = args.Duration - 2 * ProbeMargin;
+            ? $"{target.Label}: a never-seen group id per request, closed loop, {connections} connections, {duration.TotalSeconds:0.#} s"
+            : $"{target.Label}: known groups g1..g{groups} at random, closed loop, {connections} connections, {duration.TotalSeconds:0.#} s";
+        var probeLength = duration - 2 * ProbeMargin;
         var probeDescription = $"{target.Label}: known groups from a second client, open loop at {args.ProbeRate:N0} req/s, "
             + $"{probeLength.TotalSeconds:0.#} s inside the {kind}";
-        Console.Error.WriteLine($"{target.Label}: {kind}, {connections} connections, {args.Duration.TotalSeconds:0.#} s, known reads at {args.ProbeRate:N0} req/s beside it ...");
+        Console.Error.WriteLine($"{target.Label}: {kind}, {connections} connections, {duration.TotalSeconds:0.#} s, known reads at {args.ProbeRate:N0} req/s beside it ...");
 
         await Burst.WarmConnectionsAsync(bed.Client, [target.Url], connections);
         await Burst.WarmConnectionsAsync(probeClient, [target.Url], 16);
@@ -63,7 +64,7 @@ internal static class FloodPhase
         try
         {
             flooded = await ClosedLoop.RunAsync(
-                bed.Client, $"{target.Label}: {kind}", floodDescription, connections, args.Duration, flood, args.Seed,
+                bed.Client, $"{target.Label}: {kind}", floodDescription, connections, duration, flood, args.Seed,
                 during: async _ =>
                 {
                     await Task.Delay(ProbeMargin, cancellationToken);

@@ -21,14 +21,9 @@ internal static class FloodScenario
     public static async Task RunAsync(TestBed bed, RunReport report, CancellationToken cancellationToken)
     {
         var args = bed.Args;
-        var policy = $"Gateway:Policies:{GatewaySettings.Find(bed.InstanceSettings, "Ranking:Policy") ?? "ranking"}";
-        var maxFetches = GatewaySettings.Int(bed.InstanceSettings, $"{policy}:MaxConcurrentFetches", 32);
-        var maxQueued = GatewaySettings.Int(bed.InstanceSettings, $"{policy}:MaxQueuedFetches", 32);
-
-        var reject = await bed.StartVariantAsync("gateway-reject", [RejectSetting]);
-        await WaitForKnownGroupsAsync(bed, reject.Url, cancellationToken);
-        await Warmup.TargetAsync(bed.Client, (_, _) => (bed.RankingUri(reject.Url, "lt-warmup"), 0));
-        report.Setup.Add($"Bulkhead ({policy}): MaxConcurrentFetches {maxFetches}, MaxQueuedFetches {maxQueued} per instance. "
+        var (maxFetches, maxQueued) = Bulkhead(bed);
+        var rejecting = await StartRejectingAsync(bed, warmUp: true, cancellationToken);
+        report.Setup.Add($"Bulkhead: MaxConcurrentFetches {maxFetches}, MaxQueuedFetches {maxQueued} per instance. "
             + $"Fresh window {(args.Fresh is { } fresh ? $"{fresh.TotalMinutes:0.#} min" : "as configured")}, so no known group is refreshed during the run.");
 
         var fill = await SteadyLoad.FillAsync(bed, args.Groups, cancellationToken);
@@ -37,17 +32,13 @@ internal static class FloodScenario
 
         // The second client: a connection pool of its own, like a second wrk.
         using var probeClient = new LoadClient();
-        FloodTarget[] targets =
-        [
-            new("default", bed.Started[0], bed.Origin),
-            new(RejectLabel, reject, new OriginCounter(bed.Postgres, args.Database, bed.Client.Http, [reject.Url])),
-        ];
+        FloodTarget[] targets = [Default(bed), rejecting];
         var results = new List<FloodResult>();
         foreach (var target in targets)
         {
             foreach (var unknownIds in new[] { false, true })
             {
-                var result = await FloodPhase.RunAsync(bed, target, unknownIds, probeClient, cancellationToken);
+                var result = await FloodPhase.RunAsync(bed, target, unknownIds, probeClient, args.Duration, cancellationToken);
                 results.Add(result);
                 report.Phases.Add(result.Flood);
                 report.Phases.Add(result.Probe);
@@ -66,29 +57,66 @@ internal static class FloodScenario
         report.Timeline = (defaultUnknown.Probe, []);
     }
 
+    /// <summary>The ranking policy's bulkhead as the instances were started (the gateway's defaults: 32 and 32).</summary>
+    public static (int MaxConcurrentFetches, int MaxQueuedFetches) Bulkhead(TestBed bed)
+    {
+        var policy = $"Gateway:Policies:{GatewaySettings.Find(bed.InstanceSettings, "Ranking:Policy") ?? "ranking"}";
+        return (GatewaySettings.Int(bed.InstanceSettings, $"{policy}:MaxConcurrentFetches", 32), GatewaySettings.Int(bed.InstanceSettings, $"{policy}:MaxQueuedFetches", 32));
+    }
+
+    /// <summary>The scenario's own instance, with default settings: the bulkhead alone stands between a flood and PostgreSQL.</summary>
+    public static FloodTarget Default(TestBed bed) => new("default", bed.Started[0], bed.Origin);
+
+    /// <summary>Starts an instance with Ranking:RejectUnknownGroups=true beside the scenario's and waits until it knows the groups.</summary>
+    public static async Task<FloodTarget> StartRejectingAsync(TestBed bed, bool warmUp, CancellationToken cancellationToken)
+    {
+        var gateway = await bed.StartVariantAsync("gateway-reject", [RejectSetting]);
+        await WaitForKnownGroupsAsync(bed, gateway.Url, cancellationToken);
+        if (warmUp)
+        {
+            await Warmup.TargetAsync(bed.Client, (_, _) => (bed.RankingUri(gateway.Url, "lt-warmup"), 0));
+        }
+
+        return new FloodTarget(RejectLabel, gateway, new OriginCounter(bed.Postgres, bed.Args.Database, bed.Client.Http, [gateway.Url]));
+    }
+
+    /// <summary>The checks every unknown-id flood must pass: only 404s (or 503s past the bulkhead), PostgreSQL within the bulkhead, the known reads beside it answered.</summary>
+    public static void CheckUnknownFlood(RunReport report, FloodResult r, int maxFetches)
+    {
+        StandardChecks.AllAnswered(report, r.Probe);
+        StandardChecks.OriginCountsAgree(report, r.Flood);
+        var unexpected = r.Flood.Samples.Count(s => s.StatusCode is not (404 or 503));
+        report.Hard(
+            $"{r.Flood.Name}: answered 404, or 503 past the bulkhead", "nothing else, 0 errors",
+            $"{r.Answered(404):N0}× 404, {r.Answered(503):N0}× 503, {unexpected:N0} other (of which {r.Flood.Errors:N0} errors)",
+            unexpected == 0);
+        CheckConcurrency(report, r, maxFetches);
+        if (r.Target.Label == RejectLabel)
+        {
+            StandardChecks.OriginExactly(report, r.Flood, 0, "Top-N queries for unknown ids with RejectUnknownGroups");
+        }
+    }
+
+    private static void CheckConcurrency(RunReport report, FloodResult r, int maxFetches) => report.Hard(
+        $"{r.Flood.Name}: Top-N queries PostgreSQL ran at once", $"≤ {maxFetches} (MaxConcurrentFetches × 1 instance)",
+        $"peak {r.PeakTopN} in {r.Activity.Count:N0} pg_stat_activity readings (mean {r.MeanTopN:0.0})",
+        r.PeakTopN <= maxFetches && r.Activity.Count > 0);
+
     private static void Check(RunReport report, List<FloodResult> results, int maxFetches)
     {
         foreach (var r in results)
         {
-            StandardChecks.AllAnswered(report, r.Probe);
-            StandardChecks.OriginCountsAgree(report, r.Flood);
             if (r.UnknownIds)
             {
-                var unexpected = r.Flood.Samples.Count(s => s.StatusCode is not (404 or 503));
-                report.Hard(
-                    $"{r.Flood.Name}: answered 404, or 503 past the bulkhead", "nothing else, 0 errors",
-                    $"{r.Answered(404):N0}× 404, {r.Answered(503):N0}× 503, {unexpected:N0} other (of which {r.Flood.Errors:N0} errors)",
-                    unexpected == 0);
+                CheckUnknownFlood(report, r, maxFetches);
             }
             else
             {
+                StandardChecks.AllAnswered(report, r.Probe);
+                StandardChecks.OriginCountsAgree(report, r.Flood);
                 StandardChecks.AllAnswered(report, r.Flood);
+                CheckConcurrency(report, r, maxFetches);
             }
-
-            report.Hard(
-                $"{r.Flood.Name}: Top-N queries PostgreSQL ran at once", $"≤ {maxFetches} (MaxConcurrentFetches × 1 instance)",
-                $"peak {r.PeakTopN} in {r.Activity.Count:N0} pg_stat_activity readings (mean {r.MeanTopN:0.0})",
-                r.PeakTopN <= maxFetches && r.Activity.Count > 0);
 
             if (FloodTable.BaselineOf(results, r) is { } baseline && r.UnknownIds)
             {
@@ -98,11 +126,6 @@ internal static class FloodScenario
                     $"{ratio:0.00}× ({StandardChecks.Ms(r.Probe.Latency.P99)} vs {StandardChecks.Ms(baseline.Probe.Latency.P99)})",
                     ratio <= 2);
             }
-        }
-
-        if (results.FirstOrDefault(r => r.Target.Label == RejectLabel && r.UnknownIds) is { } rejected)
-        {
-            StandardChecks.OriginExactly(report, rejected.Flood, 0, "Top-N queries for unknown ids with RejectUnknownGroups");
         }
 
         foreach (var r in results.Where(r => !r.UnknownIds))
