@@ -20,9 +20,9 @@ internal static class Usage
           memory           one instance reads --ids distinct group ids (the known groups and never-seen ones) as
                            fast as --concurrency clients go; the gateway's RSS every second, GC settings
           smoke            a few seconds of small runs that fail (exit 1) if stampede protection fails
-          overload-smoke   about 20 s of flood and redis-freeze on small settings; fails (exit 1) if PostgreSQL ran
-                           more Top-N queries at once than the bulkhead allows, a rejecting instance queried it,
-                           known reads beside a flood failed, or caching did not resume after a freeze
+          overload-smoke   about 20 s on one instance with Ranking:RejectUnknownGroups: a never-seen-id flood, then a
+                           one-second Redis freeze; fails (exit 1) if the flood reached PostgreSQL, a known read beside
+                           it failed, a request went unanswered or caching did not resume after the freeze
           compare-modes    the same read + write workload against each refresh mode (Ranking:Refresh:Mode) in turn,
                            costs (SQL, Redis, locks, CPU) and the staleness readers saw side by side; --smoke is a
                            short variant with hard checks, --cost-growth short runs at several group counts

@@ -36,11 +36,11 @@ internal static class RedisFreeze
         }
 
         var metrics = new MetricReader(bed.Client.Http, bed.Gateways);
-        var rejected = await metrics.ReadAsync(MetricReader.OriginRejected, cancellationToken);
-        var failures = await metrics.ReadAsync(MetricReader.RedisFailures, cancellationToken);
+        string[] counted = [MetricReader.OriginRejected, MetricReader.RedisFailures];
+        var before = await metrics.ReadAsync(counted, cancellationToken);
         var phase = await SteadyLoad.RunAsync(bed, name, bed.Args.Groups, rate, null, duration, cancellationToken, FreezeAsync);
-        rejected = await metrics.ReadAsync(MetricReader.OriginRejected, cancellationToken) - rejected;
-        failures = await metrics.ReadAsync(MetricReader.RedisFailures, cancellationToken) - failures;
-        return new RedisFreezeResult(phase, frozenAt, thawedAt, rejected, failures);
+        var after = await metrics.ReadAsync(counted, cancellationToken);
+        var l1 = GatewaySettings.Time(bed.InstanceSettings, $"Gateway:Policies:{GatewaySettings.Find(bed.InstanceSettings, "Ranking:Policy") ?? "ranking"}:L1", TimeSpan.FromSeconds(2));
+        return new RedisFreezeResult(phase, frozenAt, thawedAt, l1, after[0] - before[0], after[1] - before[1]);
     }
 }

@@ -211,7 +211,6 @@ internal sealed class TestBed : IAsyncDisposable
         var gateway = await GatewayProcess.StartAsync(
             name, dll, [.. _scenarioSettings, .. settings, .. Args.Settings], Path.Combine(LogDirectory, $"{name}.log"), Client.Http);
         _owned.Add(gateway);
-        Setup.Add($"{name} started beside them, with {string.Join(", ", settings)}");
         return gateway;
     }
 

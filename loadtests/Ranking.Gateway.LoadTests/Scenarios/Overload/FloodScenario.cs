@@ -15,14 +15,15 @@ namespace Ranking.Gateway.LoadTests.Scenarios.Overload;
 /// </summary>
 internal static class FloodScenario
 {
-    private const string RejectLabel = "reject-unknown";
-    private const string RejectSetting = "Ranking:RejectUnknownGroups=true";
+    public const string RejectLabel = "reject-unknown";
+    public const string RejectSetting = "Ranking:RejectUnknownGroups=true";
 
     public static async Task RunAsync(TestBed bed, RunReport report, CancellationToken cancellationToken)
     {
         var args = bed.Args;
         var (maxFetches, maxQueued) = Bulkhead(bed);
-        var rejecting = await StartRejectingAsync(bed, warmUp: true, cancellationToken);
+        var rejecting = await StartRejectingAsync(bed, cancellationToken);
+        report.Setup.Add($"gateway-reject started beside the instance, configured as it is plus {RejectSetting}; both warmed up.");
         report.Setup.Add($"Bulkhead: MaxConcurrentFetches {maxFetches}, MaxQueuedFetches {maxQueued} per instance. "
             + $"Fresh window {(args.Fresh is { } fresh ? $"{fresh.TotalMinutes:0.#} min" : "as configured")}, so no known group is refreshed during the run.");
 
@@ -68,15 +69,11 @@ internal static class FloodScenario
     public static FloodTarget Default(TestBed bed) => new("default", bed.Started[0], bed.Origin);
 
     /// <summary>Starts an instance with Ranking:RejectUnknownGroups=true beside the scenario's and waits until it knows the groups.</summary>
-    public static async Task<FloodTarget> StartRejectingAsync(TestBed bed, bool warmUp, CancellationToken cancellationToken)
+    public static async Task<FloodTarget> StartRejectingAsync(TestBed bed, CancellationToken cancellationToken)
     {
         var gateway = await bed.StartVariantAsync("gateway-reject", [RejectSetting]);
         await WaitForKnownGroupsAsync(bed, gateway.Url, cancellationToken);
-        if (warmUp)
-        {
-            await Warmup.TargetAsync(bed.Client, (_, _) => (bed.RankingUri(gateway.Url, "lt-warmup"), 0));
-        }
-
+        await Warmup.TargetAsync(bed.Client, (_, _) => (bed.RankingUri(gateway.Url, "lt-warmup"), 0));
         return new FloodTarget(RejectLabel, gateway, new OriginCounter(bed.Postgres, bed.Args.Database, bed.Client.Http, [gateway.Url]));
     }
 
@@ -140,7 +137,7 @@ internal static class FloodScenario
 
     // Until the gateway has read the known groups, nothing is rejected: an unknown id goes through the cache (an
     // X-Cache-Status header); once it has, the 404 comes without one.
-    private static async Task WaitForKnownGroupsAsync(TestBed bed, Uri gateway, CancellationToken cancellationToken)
+    public static async Task WaitForKnownGroupsAsync(TestBed bed, Uri gateway, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         for (var attempt = 0; clock.Elapsed < TimeSpan.FromSeconds(30); attempt++)

@@ -1,17 +1,15 @@
-using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
-using Ranking.Gateway.LoadTests.Measurement;
 using Ranking.Gateway.LoadTests.Report;
 
 namespace Ranking.Gateway.LoadTests.Scenarios.Overload;
 
 /// <summary>
-/// Seconds of issue 10's overload scenarios, so they cannot rot: a never-seen-id flood against an instance with the
-/// bulkhead and against one with Ranking:RejectUnknownGroups, then Redis frozen under steady load. Fails when
-/// PostgreSQL ran more Top-N queries at once than the bulkhead allows, when the rejecting instance queried it, when a
-/// known read beside a flood failed, when a request got no answer during the freeze or when caching did not resume
-/// after it. A freeze's 503s (the bulkhead turning away the fetches one Redis timeout releases together) are reported,
-/// not failed on: the full redis-freeze scenario measures them.
+/// Seconds of issue 10's overload scenarios, so they cannot rot, on one instance with Ranking:RejectUnknownGroups: a
+/// never-seen-id flood with known reads beside it, then Redis frozen under steady load. Fails when the flood reached
+/// PostgreSQL or was answered anything but 404, when a known read beside it failed, when a request got no answer
+/// during the freeze, or when caching had not resumed by the end of the run. The freeze's non-2xx answers and how soon
+/// caching resumed are reported against issue 10's targets, not failed on: on a busy machine they vary, and
+/// redis-freeze measures them properly.
 /// </summary>
 internal static class OverloadSmokeScenario
 {
@@ -20,45 +18,47 @@ internal static class OverloadSmokeScenario
     public const int Connections = 32;
     public static readonly TimeSpan Fresh = TimeSpan.FromMinutes(10);
 
-    // A short break, so caching resumes within the few seconds the smoke watches after the thaw.
-    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(2);
+    // A short in-process copy and break, so a freeze of one second shows the whole cycle: bypass, break, caching again.
+    private static readonly TimeSpan L1 = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(1);
 
     private const double FreezeRate = 300;
-    private static readonly TimeSpan FloodLength = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan FreezeLength = TimeSpan.FromSeconds(6);
-    private static readonly TimeSpan FreezeAt = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan FreezeFor = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan FloodLength = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan FreezeLength = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan FreezeAt = TimeSpan.FromSeconds(0.5);
+    private static readonly TimeSpan FreezeFor = TimeSpan.FromSeconds(1);
 
-    public static IReadOnlyList<string> Settings => [$"Gateway:RedisBreakDuration={BreakDuration:c}"];
+    public static IReadOnlyList<string> Settings =>
+        [FloodScenario.RejectSetting, $"Gateway:Policies:ranking:L1={L1:c}", $"Gateway:RedisBreakDuration={BreakDuration:c}"];
 
     public static async Task RunAsync(TestBed bed, RunReport report, CancellationToken cancellationToken)
     {
         var (maxFetches, _) = FloodScenario.Bulkhead(bed);
-        var rejecting = await FloodScenario.StartRejectingAsync(bed, warmUp: false, cancellationToken);
+        await FloodScenario.WaitForKnownGroupsAsync(bed, bed.Gateways[0], cancellationToken);
         var fill = await SteadyLoad.FillAsync(bed, Groups, cancellationToken);
         report.Phases.Add(fill);
         StandardChecks.AllAnswered(report, fill);
 
         using var probeClient = new LoadClient();
-        foreach (var target in new[] { FloodScenario.Default(bed), rejecting })
-        {
-            var flood = await FloodPhase.RunAsync(bed, target, unknownIds: true, probeClient, FloodLength, cancellationToken);
-            report.Phases.Add(flood.Flood);
-            report.Phases.Add(flood.Probe);
-            FloodScenario.CheckUnknownFlood(report, flood, maxFetches);
-        }
+        var target = new FloodTarget(FloodScenario.RejectLabel, bed.Started[0], bed.Origin);
+        var flood = await FloodPhase.RunAsync(bed, target, unknownIds: true, probeClient, FloodLength, cancellationToken);
+        report.Phases.Add(flood.Flood);
+        report.Phases.Add(flood.Probe);
+        FloodScenario.CheckUnknownFlood(report, flood, maxFetches);
+        report.Hard($"{flood.Flood.Name}: answered 404 at once, never 503", "0× 503", $"{flood.Answered(503):N0}× 503", flood.Answered(503) == 0);
 
         var freeze = await RedisFreeze.RunAsync(bed, "redis freeze", FreezeRate, FreezeLength, FreezeAt, FreezeFor, cancellationToken);
         var phase = freeze.Phase;
         report.Phases.Add(phase);
         report.Timeline = (phase, freeze.Markers);
         report.Hard("redis freeze: every request got an HTTP answer", "0 errors", $"{phase.Errors:N0} errors", phase.Errors == 0 && phase.NotSent == 0);
-        report.Target(
-            "redis freeze: every answer 2xx", "0 non-2xx",
-            $"{phase.NonSuccessCount:N0} non-2xx ({freeze.Rejected:N0} fetches turned away by the bulkhead)", phase.NonSuccessCount == 0);
         report.Hard(
+            "redis freeze: Redis bypassed while frozen, then used again", "BYPASS after SIGSTOP, then FRESH/STALE/MISS again",
+            $"first BYPASS {RedisFreezeScenario.Seconds(freeze.FirstBypass)} after SIGSTOP, caching again {RedisFreezeScenario.Seconds(freeze.Resumed)} after SIGCONT",
+            freeze.FirstBypass is not null && freeze.Resumed is not null);
+        report.Target("redis freeze: every answer 2xx", "0 non-2xx", $"{phase.NonSuccessCount:N0} non-2xx ({freeze.Rejected:N0} fetches turned away by the bulkhead)", phase.NonSuccessCount == 0);
+        report.Target(
             "redis freeze: caching resumed after SIGCONT", $"≤ RedisBreakDuration + 1 s = {(BreakDuration + TimeSpan.FromSeconds(1)).TotalSeconds:0.#} s",
-            $"{RedisFreezeScenario.Seconds(freeze.Resumed)} (the first BYPASS {RedisFreezeScenario.Seconds(freeze.FirstBypass)} after SIGSTOP)",
-            freeze.FirstBypass is not null && freeze.Resumed is { } resumed && resumed <= BreakDuration + TimeSpan.FromSeconds(1));
+            RedisFreezeScenario.Seconds(freeze.Resumed), freeze.Resumed is { } resumed && resumed <= BreakDuration + TimeSpan.FromSeconds(1));
     }
 }
