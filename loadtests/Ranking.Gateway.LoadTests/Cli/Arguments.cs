@@ -141,6 +141,9 @@ internal sealed record Arguments
 
     public bool StartsInstances => Urls.Count == 0;
 
+    /// <summary>The scenario measures its baselines in the run itself, not with the --baseline-duration phases.</summary>
+    public bool BaselinesInRun => InRunBaselines.Contains(Scenario);
+
     /// <exception cref="UsageException">The command line is not valid.</exception>
     public static Arguments Parse(IReadOnlyList<string> args, Func<string, string?> environment)
     {

@@ -29,7 +29,8 @@ internal static class Usage
 
         targets
           --url URL              an already-running gateway (repeatable); without it the runner starts --instances
-          --instances N          gateways to start (default 2), each on a free port with a key prefix of its own run
+          --instances N          gateways to start (default 2; flood, memory: 1, always), each on a free port with a key
+                                 prefix of its own run
           --gateway PATH         the gateway dll to start (default src/Ranking.Gateway/bin/<configuration>/net10.0/)
           --set KEY=VALUE        extra configuration for started gateways, e.g. --set Gateway:Policies:ranking:L1=00:00:00
           --pg CONNSTRING        PostgreSQL to count origin queries in and to seed through

@@ -86,7 +86,8 @@ internal static class ScenarioRunner
         if (args.Scenario is not (Arguments.Smoke or Arguments.OverloadSmoke))
         {
             await Warmup.GatewaysAsync(bed);
-            report.Setup.Add($"Each instance was warmed up for {Warmup.Length.TotalSeconds:0} s (reads of an unknown group) before anything was measured; each baseline target too.");
+            var baselineTargets = args.BaselineDuration > TimeSpan.Zero && !args.BaselinesInRun ? "; each baseline target too" : "";
+            report.Setup.Add($"Each instance was warmed up for {Warmup.Length.TotalSeconds:0} s (reads of an unknown group) before anything was measured{baselineTargets}.");
         }
 
         await plan.Run(bed, report, cancellationToken);
