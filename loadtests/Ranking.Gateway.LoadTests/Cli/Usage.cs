@@ -21,7 +21,7 @@ internal static class Usage
                            fast as --concurrency clients go; the gateway's RSS every second, GC settings
           smoke            a few seconds of small runs that fail (exit 1) if stampede protection fails
           overload-smoke   about 20 s on one instance with Ranking:RejectUnknownGroups: a never-seen-id flood, then a
-                           one-second Redis freeze; fails (exit 1) if the flood reached PostgreSQL, a known read beside
+                           two-second Redis freeze; fails (exit 1) if the flood reached PostgreSQL, a known read beside
                            it failed, a request went unanswered or caching did not resume after the freeze
           compare-modes    the same read + write workload against each refresh mode (Ranking:Refresh:Mode) in turn,
                            costs (SQL, Redis, locks, CPU) and the staleness readers saw side by side; --smoke is a

@@ -54,7 +54,7 @@ internal static class ScenarioRunner
                 new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis),
                 MemoryScenario.RunAsync),
             Arguments.OverloadSmoke => (
-                "overload-smoke: a never-seen-id flood and a one-second Redis freeze, one instance with RejectUnknownGroups",
+                "overload-smoke: a never-seen-id flood and a two-second Redis freeze, one instance with RejectUnknownGroups",
                 new TestBedOptions(OverloadSmokeScenario.Groups, TimeSpan.Zero, OverloadSmokeScenario.Fresh, HitGateway: false, PrivateRedis: true, OverloadSmokeScenario.Settings),
                 OverloadSmokeScenario.RunAsync),
             _ => (

@@ -18,15 +18,18 @@ internal static class OverloadSmokeScenario
     public const int Connections = 32;
     public static readonly TimeSpan Fresh = TimeSpan.FromMinutes(10);
 
-    // A short in-process copy and break, so a freeze of one second shows the whole cycle: bypass, break, caching again.
+    // A short in-process copy and break, so a freeze of two seconds shows the whole cycle: bypass, break, caching again.
     private static readonly TimeSpan L1 = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(1);
 
     private const double FreezeRate = 300;
     private static readonly TimeSpan FloodLength = TimeSpan.FromSeconds(1.5);
-    private static readonly TimeSpan FreezeLength = TimeSpan.FromSeconds(4);
+    private static readonly TimeSpan FreezeLength = TimeSpan.FromSeconds(4.5);
     private static readonly TimeSpan FreezeAt = TimeSpan.FromSeconds(0.5);
-    private static readonly TimeSpan FreezeFor = TimeSpan.FromSeconds(1);
+
+    // Longer than RedisTimeout (0.5 s) plus StackExchange.Redis' heartbeat (1 s), which is when timed-out commands fail:
+    // a shorter freeze can end before any command has failed, and then nothing is bypassed at all.
+    private static readonly TimeSpan FreezeFor = TimeSpan.FromSeconds(2);
 
     public static IReadOnlyList<string> Settings =>
         [FloodScenario.RejectSetting, $"Gateway:Policies:ranking:L1={L1:c}", $"Gateway:RedisBreakDuration={BreakDuration:c}"];
