@@ -11,11 +11,25 @@ internal sealed record Arguments
     public const string RedisOutage = "redis-outage";
     public const string Smoke = "smoke";
     public const string CompareModes = "compare-modes";
+    public const string Flood = "flood";
+    public const string Memory = "memory";
+    public const string RedisFreeze = "redis-freeze";
+    public const string OverloadSmoke = "overload-smoke";
+
+    /// <summary>flood, memory and redis-freeze read a database of the demo data's shape (1,000 groups × 1,000 users) of the runner's own.</summary>
+    public const string DemoDatabase = "ranking_demo";
 
     /// <summary>The gateway's refresh modes (<c>Ranking:Refresh:Mode</c>), in the order compare-modes runs them.</summary>
     public static readonly string[] RefreshModes = ["Lazy", "CompetingLocks", "Queue", "Early"];
 
-    private static readonly string[] Scenarios = [StampedeCold, StampedeStale, Steady, RedisOutage, Smoke, CompareModes];
+    private static readonly string[] Scenarios = [StampedeCold, StampedeStale, Steady, RedisOutage, RedisFreeze, Flood, Memory, Smoke, OverloadSmoke, CompareModes];
+
+    // Scenarios that start gateways of their own (with settings, a Redis or processes they watch), never --url targets.
+    private static readonly string[] OwnGateways = [Smoke, OverloadSmoke, CompareModes, Flood, Memory, RedisFreeze];
+
+    // Scenarios whose baselines are measured in the run itself (a known-id flood, the RSS before the load, the latency
+    // before the freeze), not the hit/ceiling/origin phases --baseline-duration sets.
+    private static readonly string[] InRunBaselines = [Flood, Memory, RedisFreeze, OverloadSmoke];
 
     private static readonly string[] Flags = ["--private-redis", "--pin", "--smoke", "--cost-growth", "--shared-redis"];
 
@@ -26,7 +40,11 @@ internal sealed record Arguments
         [StampedeStale] = ["--group", "--clients", "--groups", "--origin-delay", "--fresh"],
         [Steady] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh"],
         [RedisOutage] = ["--groups", "--rate", "--concurrency", "--duration", "--zipf", "--origin-delay", "--fresh", "--outage-at", "--outage-for", "--private-redis"],
+        [RedisFreeze] = ["--groups", "--rate", "--duration", "--zipf", "--origin-delay", "--fresh", "--outage-at", "--outage-for"],
+        [Flood] = ["--groups", "--concurrency", "--duration", "--probe-rate", "--origin-delay", "--fresh", "--shared-redis"],
+        [Memory] = ["--groups", "--concurrency", "--ids", "--shared-redis"],
         [Smoke] = [],
+        [OverloadSmoke] = [],
         [CompareModes] = ["--groups", "--rate", "--zipf", "--duration", "--modes", "--period", "--write-share", "--lead-in", "--idle", "--smoke", "--cost-growth", "--sizes", "--shared-redis"],
     };
 
@@ -113,9 +131,18 @@ internal sealed record Arguments
     /// <summary>compare-modes: use the project's Redis (--redis) instead of a redis-server of the run's own per mode.</summary>
     public bool SharedRedis { get; init; }
 
+    /// <summary>flood: open-loop rate of the known-group reads from the second client, whose latency is measured.</summary>
+    public double ProbeRate { get; init; } = 200;
+
+    /// <summary>memory: distinct group ids to read, the known groups among them.</summary>
+    public int Ids { get; init; } = 1_000_000;
+
     public string? OutDir { get; init; }
 
     public bool StartsInstances => Urls.Count == 0;
+
+    /// <summary>The scenario measures its baselines in the run itself, not with the --baseline-duration phases.</summary>
+    public bool BaselinesInRun => InRunBaselines.Contains(Scenario);
 
     /// <exception cref="UsageException">The command line is not valid.</exception>
     public static Arguments Parse(IReadOnlyList<string> args, Func<string, string?> environment)
@@ -167,34 +194,39 @@ internal sealed record Arguments
 
         var stale = scenario == StampedeStale;
         var stampede = scenario is StampedeCold or StampedeStale;
+        var demo = scenario is Flood or Memory or RedisFreeze or OverloadSmoke;
+        var flooding = scenario is Flood or Memory or OverloadSmoke;
         var modes = scenario == CompareModes ? ModeDefaults.For(values.ContainsKey("--smoke"), values.ContainsKey("--cost-growth")) : null;
         var period = Time(values, "--period", modes?.Period ?? TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(1));
         var parsed = new Arguments
         {
             Scenario = scenario,
             Urls = values.GetValueOrDefault("--url", []).Select(ParseUrl).ToArray(),
-            Instances = Int(values, "--instances", 2, 1, 16),
+            Instances = Int(values, "--instances", flooding ? 1 : 2, 1, 16),
             GatewayDll = Text(values, "--gateway"),
             Settings = values.GetValueOrDefault("--set", []).Select(ParseSetting).ToArray(),
             Postgres = Text(values, "--pg") ?? environment("ConnectionStrings__Postgres")
                 ?? "Host=127.0.0.1;Port=5479;Database=ranking;Username=ranking;Password=ranking",
             Redis = Text(values, "--redis") ?? environment("ConnectionStrings__Redis") ?? "127.0.0.1:6479",
-            Database = Text(values, "--database") is { } database ? DatabaseName(database) : modes is null ? "ranking_loadtest" : "ranking_modes",
+            Database = Text(values, "--database") is { } database ? DatabaseName(database) : modes is not null ? "ranking_modes" : demo ? DemoDatabase : "ranking_loadtest",
             Users = Int(values, "--users", modes?.Users ?? 1000, 1, 1_000_000),
-            Groups = Int(values, "--groups", modes?.Groups ?? (stampede ? 1000 : 10_000), 1, 10_000_000),
+            Groups = Int(values, "--groups", modes?.Groups ?? (stampede || demo ? 1000 : 10_000), 1, 10_000_000),
             Group = Text(values, "--group") is { } group ? GroupId(group) : null,
             Clients = Int(values, "--clients", 1000, 1, 100_000),
             Rate = values.ContainsKey("--rate") ? Number(values, "--rate", 0, 1, 1_000_000)
                 : modes is not null ? modes.Rate
-                : scenario == RedisOutage && !values.ContainsKey("--concurrency") ? 1000 : null,
-            Concurrency = values.ContainsKey("--concurrency") ? Int(values, "--concurrency", 0, 1, 100_000) : null,
-            Duration = Time(values, "--duration", modes is null ? TimeSpan.FromSeconds(30) : period * modes.WindowPeriods, TimeSpan.FromSeconds(1)),
+                : scenario is RedisOutage or RedisFreeze && !values.ContainsKey("--concurrency") ? 1000 : null,
+            Concurrency = values.ContainsKey("--concurrency") ? Int(values, "--concurrency", 0, 1, 100_000) : flooding ? 64 : null,
+            Duration = Time(values, "--duration", modes is not null ? period * modes.WindowPeriods : demo ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(1)),
             Zipf = Number(values, "--zipf", 1.1, 0, 10),
             Limit = Int(values, "--limit", 100, 1, 100),
             OriginDelay = Time(values, "--origin-delay", stale ? TimeSpan.FromSeconds(2) : TimeSpan.Zero, TimeSpan.Zero),
-            Fresh = values.ContainsKey("--fresh") ? Time(values, "--fresh", TimeSpan.Zero, TimeSpan.FromSeconds(1)) : stale ? TimeSpan.FromSeconds(5) : null,
+            Fresh = values.ContainsKey("--fresh") ? Time(values, "--fresh", TimeSpan.Zero, TimeSpan.FromSeconds(1))
+                : stale ? TimeSpan.FromSeconds(5)
+                : scenario == Flood ? TimeSpan.FromMinutes(10)
+                : null,
             OutageAt = Time(values, "--outage-at", TimeSpan.FromSeconds(5), TimeSpan.Zero),
-            OutageFor = Time(values, "--outage-for", TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1)),
+            OutageFor = Time(values, "--outage-for", TimeSpan.FromSeconds(scenario == RedisFreeze ? 4 : 10), TimeSpan.FromSeconds(1)),
             PrivateRedis = values.ContainsKey("--private-redis"),
             Pin = values.ContainsKey("--pin"),
             BaselineDuration = Time(values, "--baseline-duration", TimeSpan.FromSeconds(5), TimeSpan.Zero),
@@ -210,6 +242,8 @@ internal sealed record Arguments
             CostGrowth = values.ContainsKey("--cost-growth"),
             Sizes = Text(values, "--sizes") is { } sizes ? SizeList(sizes) : [1_000, 10_000, 100_000],
             SharedRedis = values.ContainsKey("--shared-redis"),
+            ProbeRate = Number(values, "--probe-rate", 200, 1, 100_000),
+            Ids = Int(values, "--ids", 1_000_000, 1, 100_000_000),
         };
         parsed.Validate(values);
         return parsed;
@@ -232,10 +266,25 @@ internal sealed record Arguments
                 }
             }
 
-            if (Scenario is Smoke or CompareModes)
+            if (OwnGateways.Contains(Scenario))
             {
                 throw new UsageException($"{Scenario} starts its own gateways; it cannot be combined with --url.");
             }
+        }
+
+        if (InRunBaselines.Contains(Scenario) && values.Keys.FirstOrDefault(k => k.StartsWith("--baseline-", StringComparison.Ordinal)) is { } baseline)
+        {
+            throw new UsageException($"{baseline} does not apply to {Scenario}: its baseline is measured in the run itself.");
+        }
+
+        if (Scenario is Flood or Memory or OverloadSmoke && Instances != 1)
+        {
+            throw new UsageException($"{Scenario} measures one instance (its RSS, its bulkhead); --instances does not apply.");
+        }
+
+        if (Scenario == Memory && Ids <= Groups)
+        {
+            throw new UsageException($"--ids ({Ids:N0}) must be more than --groups ({Groups:N0}): the ids are the known groups plus unknown ones.");
         }
 
         if (SmokeRun && CostGrowth)
@@ -253,7 +302,7 @@ internal sealed record Arguments
             throw new UsageException("--cost-growth runs each of --sizes groups; --groups does not apply.");
         }
 
-        if (Scenario == RedisOutage && OutageAt + OutageFor >= Duration)
+        if (Scenario is RedisOutage or RedisFreeze && OutageAt + OutageFor >= Duration)
         {
             throw new UsageException($"--outage-at + --outage-for ({(OutageAt + OutageFor).TotalSeconds:0.#}s) must end before --duration ({Duration.TotalSeconds:0.#}s).");
         }

@@ -10,20 +10,34 @@ internal static class Usage
           stampede-stale   the same on a group whose entry is stale, with the origin made slow
           steady           a Zipf-skewed read mix over --groups groups, open-loop (--rate) or closed-loop (--concurrency)
           redis-outage     steady load while Redis is stopped and started again
+          redis-freeze     steady load while a redis-server of the run's own is frozen (SIGSTOP) and thawed
+                           (SIGCONT): errors, p99 against 2 × Gateway:RedisTimeout, how soon caching resumes
+          flood            one instance: a closed-loop flood of known-group reads, then one of never-seen ids (a
+                           fresh id per request), each while a second client reads known groups open loop; with
+                           default settings (the bulkhead) and with Ranking:RejectUnknownGroups=true. Reports
+                           the second client's p99 under each flood against the known flood's, Top-N queries,
+                           503s and the most Top-N queries PostgreSQL ran at once (pg_stat_activity every 50 ms)
+          memory           one instance reads --ids distinct group ids (the known groups and never-seen ones) as
+                           fast as --concurrency clients go; the gateway's RSS every second, GC settings
           smoke            a few seconds of small runs that fail (exit 1) if stampede protection fails
+          overload-smoke   about 20 s on one instance with Ranking:RejectUnknownGroups: a never-seen-id flood, then a
+                           two-second Redis freeze; fails (exit 1) if the flood reached PostgreSQL, a known read beside
+                           it failed, a request went unanswered or caching did not resume after the freeze
           compare-modes    the same read + write workload against each refresh mode (Ranking:Refresh:Mode) in turn,
                            costs (SQL, Redis, locks, CPU) and the staleness readers saw side by side; --smoke is a
                            short variant with hard checks, --cost-growth short runs at several group counts
 
         targets
           --url URL              an already-running gateway (repeatable); without it the runner starts --instances
-          --instances N          gateways to start (default 2), each on a free port with a key prefix of its own run
+          --instances N          gateways to start (default 2; flood, memory: 1, always), each on a free port with a key
+                                 prefix of its own run
           --gateway PATH         the gateway dll to start (default src/Ranking.Gateway/bin/<configuration>/net10.0/)
           --set KEY=VALUE        extra configuration for started gateways, e.g. --set Gateway:Policies:ranking:L1=00:00:00
           --pg CONNSTRING        PostgreSQL to count origin queries in and to seed through
                                  (default $ConnectionStrings__Postgres, else 127.0.0.1:5479 db ranking)
           --redis HOST:PORT      Redis of started gateways (default $ConnectionStrings__Redis, else 127.0.0.1:6479)
-          --database NAME        database of started gateways, created and seeded (COPY) on demand (default ranking_loadtest)
+          --database NAME        database of started gateways, created and seeded (COPY) on demand (default ranking_loadtest;
+                                 flood, memory, redis-freeze: ranking_demo, the demo data's shape)
           --users N              users per group when seeding (default 1000)
           --pin                  run the servers the runner starts (gateways, baseline server) on CPU 0 and the
                                  load generator (the runner, re-run under taskset) on CPU 1, so open-loop latency
@@ -32,22 +46,28 @@ internal static class Usage
                                  taskset (util-linux) and 2+ CPUs
 
         load
-          --groups N             groups: the Zipf range (default 10000) or the pool a stampede group is picked from (default 1000)
+          --groups N             groups: the Zipf range (default 10000) or the pool a stampede group is picked from (default 1000);
+                                 flood, memory, redis-freeze: the known groups g1..gN (default 1000)
           --group ID             the stampede's group (default: a random one)
           --clients N            stampede clients (default 1000)
           --rate R               open-loop requests per second (steady default: half the measured FRESH-hit peak;
                                  redis-outage default: 1000)
-          --concurrency N        closed-loop clients instead of --rate
-          --duration TIME        steady / redis-outage length (default 30s)
+          --concurrency N        closed-loop clients instead of --rate; flood, memory: the flood's connections (default 64)
+          --duration TIME        steady / redis-outage length (default 30s); redis-freeze length, flood: each flood (20s)
           --zipf S               Zipf exponent (default 1.1)
           --limit N              ?limit= of every request (default 100)
           --origin-delay TIME    started gateways: pg_sleep before every origin query (stampede-stale default 2s, else 0)
-          --fresh TIME           started gateways: the fresh window (stampede-stale default 5s, else appsettings.json)
-          --outage-at TIME       redis-outage: when Redis is stopped (default 5s)
-          --outage-for TIME      redis-outage: how long it stays down (default 10s)
+          --fresh TIME           started gateways: the fresh window (stampede-stale default 5s, flood 10m so no
+                                 refresh runs during it, else appsettings.json)
+          --outage-at TIME       redis-outage, redis-freeze: when Redis is stopped / frozen (default 5s)
+          --outage-for TIME      redis-outage: how long it stays down (default 10s); redis-freeze: frozen (default 4s)
           --private-redis        redis-outage: stop and start a redis-server of the runner's own instead of the
                                  project's (which scripts/services-up.sh restarts), so nothing else is disturbed
-          --baseline-duration T  length of each baseline phase; 0 skips the baselines (default 5s)
+          --probe-rate R         flood: known-group reads per second from the second client (default 200)
+          --ids N                memory: distinct group ids, the --groups known ones among them (default 1000000)
+          --shared-redis         flood, memory: use --redis instead of a redis-server of the run's own
+          --baseline-duration T  length of each baseline phase; 0 skips the baselines (default 5s); flood, memory
+                                 and redis-freeze measure their baselines in the run instead
           --baseline-concurrency N  closed-loop clients of the baseline phases (default 32)
           --seed N               random seed (default 1)
           --out DIR              where the Markdown report and SVG chart go (default loadtests/out)

@@ -115,10 +115,7 @@ internal sealed class ChildProcess : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            using (var term = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
-            {
-                await (term?.WaitForExitAsync() ?? Task.CompletedTask);
-            }
+            await SignalAsync("TERM");
 
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             try
@@ -131,6 +128,13 @@ internal sealed class ChildProcess : IAsyncDisposable
                 await _process.WaitForExitAsync();
             }
         }
+    }
+
+    /// <summary>Sends a signal by name (<c>TERM</c>, <c>STOP</c>, <c>CONT</c>) with kill(1); .NET sends only SIGKILL itself.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false });
+        await (kill?.WaitForExitAsync() ?? Task.CompletedTask);
     }
 
     /// <summary>Kills every child still running (the runner is going down unexpectedly).</summary>

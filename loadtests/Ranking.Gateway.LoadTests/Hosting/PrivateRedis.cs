@@ -9,6 +9,7 @@ internal sealed class PrivateRedis : IRedisControl
     private readonly string _logDirectory;
     private ChildProcess? _process;
     private int _starts;
+    private bool _frozen;
 
     private PrivateRedis(string logDirectory)
     {
@@ -17,9 +18,11 @@ internal sealed class PrivateRedis : IRedisControl
 
     public string ConnectionString => $"127.0.0.1:{_port}";
 
-    public string Description => $"a redis-server of the runner's own at {ConnectionString} (--private-redis)";
+    public string Description => $"a redis-server of the runner's own at {ConnectionString}";
 
     public string StopStart => "the process ended and started again on the same port";
+
+    private ChildProcess Running => _process ?? throw new InvalidOperationException("The private redis-server is not running.");
 
     public static async Task<PrivateRedis> StartNewAsync(string logDirectory)
     {
@@ -36,9 +39,31 @@ internal sealed class PrivateRedis : IRedisControl
         await _process.WaitUntilAsync(() => Task.FromResult(FreePort.Accepts(_port)), TimeSpan.FromSeconds(15), $"accepting connections on port {port}");
     }
 
+    /// <summary>
+    /// SIGSTOP: the process stays, with its keys and its clients' connections, but answers nothing (a stalled host, a
+    /// long fork, a paused VM) until <see cref="ThawAsync"/>.
+    /// </summary>
+    public async Task FreezeAsync()
+    {
+        await Running.SignalAsync("STOP");
+        _frozen = true;
+    }
+
+    /// <summary>SIGCONT: the frozen process carries on where it stopped.</summary>
+    public async Task ThawAsync()
+    {
+        if (_frozen)
+        {
+            await Running.SignalAsync("CONT");
+            _frozen = false;
+        }
+    }
+
     /// <summary>Like <c>redis-cli shutdown nosave</c>: the process goes, and every key with it.</summary>
     public async Task StopAsync()
     {
+        // A stopped process would sit out SIGTERM's grace period.
+        await ThawAsync();
         if (_process is not null)
         {
             await _process.DisposeAsync();

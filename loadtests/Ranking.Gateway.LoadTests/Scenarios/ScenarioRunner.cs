@@ -3,6 +3,7 @@ using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Report;
 using Ranking.Gateway.LoadTests.Scenarios.Modes;
+using Ranking.Gateway.LoadTests.Scenarios.Overload;
 
 namespace Ranking.Gateway.LoadTests.Scenarios;
 
@@ -40,6 +41,22 @@ internal static class ScenarioRunner
                 $"redis-outage: Redis down {args.OutageFor.TotalSeconds:0.#} s under steady load",
                 new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, baselines, args.PrivateRedis),
                 RedisOutageScenario.RunAsync),
+            Arguments.RedisFreeze => (
+                $"redis-freeze: Redis frozen (SIGSTOP) {args.OutageFor.TotalSeconds:0.#} s under steady load",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: true),
+                RedisFreezeScenario.RunAsync),
+            Arguments.Flood => (
+                $"flood: never-seen group ids against known ones, {args.Concurrency} connections, one instance",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis),
+                FloodScenario.RunAsync),
+            Arguments.Memory => (
+                $"memory: {args.Ids:N0} distinct group ids through one instance",
+                new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis),
+                MemoryScenario.RunAsync),
+            Arguments.OverloadSmoke => (
+                "overload-smoke: a never-seen-id flood and a two-second Redis freeze, one instance with RejectUnknownGroups",
+                new TestBedOptions(OverloadSmokeScenario.Groups, TimeSpan.Zero, OverloadSmokeScenario.Fresh, HitGateway: false, PrivateRedis: true, OverloadSmokeScenario.Settings),
+                OverloadSmokeScenario.RunAsync),
             _ => (
                 "smoke: cold and stale stampedes, short steady mix",
                 new TestBedOptions(SmokeScenario.Groups, SmokeScenario.OriginDelay, SmokeScenario.Fresh, HitGateway: false),
@@ -49,6 +66,11 @@ internal static class ScenarioRunner
         if (args.Scenario == Arguments.Smoke)
         {
             args = args with { Users = SmokeScenario.Users, BaselineDuration = TimeSpan.Zero };
+        }
+
+        if (args.Scenario == Arguments.OverloadSmoke)
+        {
+            args = args with { Groups = OverloadSmokeScenario.Groups, ProbeRate = OverloadSmokeScenario.ProbeRate, Concurrency = OverloadSmokeScenario.Connections };
         }
 
         await using var bed = await TestBed.StartAsync(args, plan.Options, cancellationToken);
@@ -61,10 +83,11 @@ internal static class ScenarioRunner
             OutDirectory = bed.OutDirectory,
         };
         report.Setup.AddRange(bed.Setup);
-        if (args.Scenario != Arguments.Smoke)
+        if (args.Scenario is not (Arguments.Smoke or Arguments.OverloadSmoke))
         {
             await Warmup.GatewaysAsync(bed);
-            report.Setup.Add($"Each instance was warmed up for {Warmup.Length.TotalSeconds:0} s (reads of an unknown group) before anything was measured; each baseline target too.");
+            var baselineTargets = args.BaselineDuration > TimeSpan.Zero && !args.BaselinesInRun ? "; each baseline target too" : "";
+            report.Setup.Add($"Each instance was warmed up for {Warmup.Length.TotalSeconds:0} s (reads of an unknown group) before anything was measured{baselineTargets}.");
         }
 
         await plan.Run(bed, report, cancellationToken);

@@ -18,6 +18,7 @@ internal sealed class TestBed : IAsyncDisposable
     private readonly List<IAsyncDisposable> _owned = [];
     private readonly NpgsqlDataSource _postgres;
     private string? _redisKeyPattern;
+    private string[] _scenarioSettings = [];
 
     private TestBed(Arguments args, string runId, NpgsqlDataSource postgres)
     {
@@ -54,6 +55,9 @@ internal sealed class TestBed : IAsyncDisposable
 
     /// <summary>The runner's own connection (to --pg's database), for reading statistics of the gateways' database.</summary>
     public NpgsqlDataSource Postgres => _postgres;
+
+    /// <summary>The configuration overrides the instances were started with, <c>Key=Value</c> (empty with --url).</summary>
+    public IReadOnlyList<string> InstanceSettings { get; private set; } = [];
 
     /// <summary>The Redis the instances use, for the outage scenario.</summary>
     public IRedisControl Redis { get; private set; } = null!;
@@ -152,7 +156,9 @@ internal sealed class TestBed : IAsyncDisposable
         }
 
         var dll = Args.GatewayDll ?? RepoPaths.GatewayDll;
-        var scenario = Settings(options, $"lt-{RunId}:").Concat(options.Settings ?? []).Concat(Args.Settings).ToArray();
+        _scenarioSettings = [.. Settings(options, $"lt-{RunId}:"), .. options.Settings ?? []];
+        var scenario = _scenarioSettings.Concat(Args.Settings).ToArray();
+        InstanceSettings = scenario;
         var clock = Stopwatch.StartNew();
         var starts = Enumerable.Range(1, Args.Instances)
             .Select(i => GatewayProcess.StartAsync($"gateway-{i}", dll, scenario, Path.Combine(LogDirectory, $"gateway-{i}.log"), Client.Http))
@@ -195,6 +201,19 @@ internal sealed class TestBed : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts one more instance beside the scenario's, configured as they are plus <paramref name="settings"/> (same
+    /// database, Redis and key prefix; --set still wins), and stops it with the rest. Not one of <see cref="Gateways"/>.
+    /// </summary>
+    public async Task<GatewayProcess> StartVariantAsync(string name, IReadOnlyList<string> settings)
+    {
+        var dll = Args.GatewayDll ?? RepoPaths.GatewayDll;
+        var gateway = await GatewayProcess.StartAsync(
+            name, dll, [.. _scenarioSettings, .. settings, .. Args.Settings], Path.Combine(LogDirectory, $"{name}.log"), Client.Http);
+        _owned.Add(gateway);
+        return gateway;
+    }
+
     private void UseRunningInstances()
     {
         Gateways = Args.Urls;
@@ -218,7 +237,9 @@ internal sealed class TestBed : IAsyncDisposable
         if (options.OriginDelay > TimeSpan.Zero)
         {
             var seconds = options.OriginDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-            settings.Add($"Ranking:TopNSql=SELECT user_id, score FROM (SELECT pg_sleep({seconds})) AS slow, ranking_scores WHERE group_id = @group ORDER BY score DESC, user_id LIMIT @limit");
+            // A one-time filter: PostgreSQL sleeps before it scans, so a group with no rows waits as long as one with rows
+            // (joined as a subquery in FROM, the sleep was skipped when the scan found nothing).
+            settings.Add($"Ranking:TopNSql=SELECT user_id, score FROM ranking_scores WHERE (SELECT pg_sleep({seconds})::text) = '' AND group_id = @group ORDER BY score DESC, user_id LIMIT @limit");
         }
 
         if (options.Fresh is { } fresh)
