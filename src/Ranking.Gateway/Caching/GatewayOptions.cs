@@ -18,7 +18,7 @@ public sealed class GatewayOptions
     /// Bytes the in-process L1 may hold, all policies together (each entry counted at its serialized size); past it the
     /// least recently used entries are dropped, so memory stays bounded whatever number of keys is read.
     /// </summary>
-    public long L1SizeLimit { get; set; } = 64L * 1024 * 1024;
+    public long L1SizeLimit { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>Named cache policies; routes and the ranking endpoint refer to them by name.</summary>
     public Dictionary<string, CachePolicy> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);

@@ -40,7 +40,13 @@ public static class GatewayServiceCollectionExtensions
         services.AddHybridCache();
 
         // HybridCache sizes each L1 entry by its serialized length: a size limit bounds L1's memory.
-        services.AddOptions<MemoryCacheOptions>().Configure<IOptions<GatewayOptions>>((memory, gateway) => memory.SizeLimit = gateway.Value.L1SizeLimit);
+        // Expired entries leave only when the cache scans for them (once a minute by default): a flood of ids read once
+        // would keep a minute of them. Scanning every few seconds keeps L1 near what its lifetimes say.
+        services.AddOptions<MemoryCacheOptions>().Configure<IOptions<GatewayOptions>>((memory, gateway) =>
+        {
+            memory.SizeLimit = gateway.Value.L1SizeLimit;
+            memory.ExpirationScanFrequency = TimeSpan.FromSeconds(5);
+        });
         services.TryAddSingleton<CacheMetrics>();
         services.TryAddSingleton<RedisEntryStore>();
         services.TryAddSingleton<RefreshLocks>();
@@ -88,6 +94,11 @@ public static class GatewayServiceCollectionExtensions
         config.ConnectTimeout = Math.Max(1000, (int)options.RedisTimeout.TotalMilliseconds * 2);
         config.SyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
         config.AsyncTimeout = (int)options.RedisTimeout.TotalMilliseconds;
+
+        // The client looks for timed-out commands on each heartbeat (1 s by default): against a frozen Redis a command
+        // then fails up to RedisTimeout + 1 s after it was sent. A heartbeat a quarter of RedisTimeout keeps that close
+        // to RedisTimeout, so the circuit breaker opens in time.
+        config.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(options.RedisTimeout.TotalMilliseconds / 4, 50, 1000));
         return ConnectionMultiplexer.Connect(config);
     }
 }
