@@ -10,11 +10,11 @@ namespace Ranking.Gateway.Admin;
 /// Finds the cache entry an admin call names, as the read path would: a ranking group's (judged by the refresh mode), or
 /// a cached route's for one path. A name that cannot be an entry is answered with a problem, and nothing else happens.
 /// </summary>
-internal sealed class AdminTargets(RankingReader rankings, IProxyStateLookup proxyState, CachePolicies policies, FillForwarder fills)
+internal sealed class AdminTargets(RankingReader rankings, IProxyStateLookup proxyState, CachePolicies policies, RouteOrigins origins)
 {
-    public bool TryRanking(string group, [NotNullWhen(true)] out CacheRequest? request, [NotNullWhen(false)] out IResult? problem)
+    public bool TryRanking(string group, out CacheRequest request, [NotNullWhen(false)] out IResult? problem)
     {
-        request = null;
+        request = default;
         if (!RankingEndpoint.GroupId().IsMatch(group))
         {
             problem = Problem(StatusCodes.Status400BadRequest, "Invalid group id", "A group id is 1 to 64 characters: a letter or digit, then letters, digits, '_', '.', ':' or '-'.");
@@ -30,9 +30,9 @@ internal sealed class AdminTargets(RankingReader rankings, IProxyStateLookup pro
     /// The entry route <paramref name="routeId"/> keeps for <paramref name="path"/>; the policy's query parameters and
     /// vary headers come from <paramref name="admin"/>, the admin call, as they would from a client's read.
     /// </summary>
-    public bool TryRoute(HttpContext admin, string routeId, string? path, [NotNullWhen(true)] out CacheRequest? request, [NotNullWhen(false)] out IResult? problem)
+    public bool TryRoute(HttpContext admin, string routeId, string? path, out CacheRequest request, [NotNullWhen(false)] out IResult? problem)
     {
-        request = null;
+        request = default;
         if (!proxyState.TryGetRoute(routeId, out var route))
         {
             problem = Problem(StatusCodes.Status404NotFound, "Unknown route", $"No route '{routeId}' is configured under ReverseProxy:Routes.");
@@ -54,13 +54,13 @@ internal sealed class AdminTargets(RankingReader rankings, IProxyStateLookup pro
         }
 
         var key = ProxyCacheKey.For(routeId, read, policy);
-        if (key.Key.Length > CachedProxyMiddleware.KeyLimit)
+        if (key.Length > CachedProxyMiddleware.KeyLimit)
         {
             problem = Problem(StatusCodes.Status400BadRequest, "Key too long", $"Reads of this path are not cached: their key would be longer than {CachedProxyMiddleware.KeyLimit} characters.");
             return false;
         }
 
-        request = key.Request(policyName, policy, fills);
+        request = new CacheRequest(key, policyName, policy, origins.For(routeId), read);
         problem = null;
         return true;
     }

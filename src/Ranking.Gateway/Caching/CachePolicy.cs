@@ -82,6 +82,9 @@ public sealed record CachePolicy
     /// <summary>Proxied routes: larger upstream answers are passed through, not stored.</summary>
     public int MaxBodyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>Whether answers with this status may be stored at all (fully, or as a negative answer): the one rule for both front doors.</summary>
+    internal bool Keeps(int status) => IsCacheable(status) || IsNegative(status);
+
     internal bool IsCacheable(int status) => (CacheableStatuses is [] ? DefaultCacheable : CacheableStatuses).Contains(status);
 
     internal bool IsNegative(int status) =>

@@ -1,26 +1,26 @@
 namespace Ranking.Gateway.Caching;
 
 /// <summary>
-/// A read through the cache. <paramref name="Fetch"/> may run in the background after the client has gone
-/// (<see cref="FetchReason.Refresh"/>), so it must not capture the request, its HttpContext or its cancellation token. <paramref name="Freshness"/> judges
-/// the entries it finds (the refresh mode's; the entry's own windows when null).
+/// A read through the cache, made per request without allocating: the key, its policy, the origin that can fill it and
+/// what that origin needs of the read (<paramref name="Target"/>: the group id, or the proxied request, which the origin
+/// copies only when it has to call, <see cref="IOrigin.Capture"/>). <paramref name="Freshness"/> judges the entries it
+/// finds (the refresh mode's; the entry's own windows when null).
 /// </summary>
-internal sealed record CacheRequest(
+internal readonly record struct CacheRequest(
     string Key,
     string PolicyName,
     CachePolicy Policy,
-    Func<FetchReason, CancellationToken, Task<OriginResponse>> Fetch,
+    IOrigin Origin,
+    object Target,
     IFreshnessPolicy? Freshness = null)
 {
-    public Freshness Judge(CacheEntry entry, DateTimeOffset now) => (Freshness ?? LazyFreshness.Instance).Judge(entry, now);
+    /// <summary>The refresh mode's view of FRESH and STALE for this read.</summary>
+    public IFreshnessPolicy FreshnessPolicy => Freshness ?? LazyFreshness.Instance;
 
-    public TimeSpan TimeToLive(CacheEntry entry, DateTimeOffset now) => (Freshness ?? LazyFreshness.Instance).TimeToLive(entry, now);
+    public Freshness Judge(CacheEntry entry, DateTimeOffset now) => FreshnessPolicy.Judge(entry, now);
+
+    public TimeSpan TimeToLive(CacheEntry entry, DateTimeOffset now) => FreshnessPolicy.TimeToLive(entry, now);
+
+    /// <summary>The origin call this read needs, copied so that it may outlive the reader's request.</summary>
+    public OriginRequest Capture(FetchReason reason) => new(Key, Policy, Origin.Capture(this, reason), reason);
 }
-
-/// <summary>
-/// The entry that answers a read and how it was obtained. When <paramref name="Shareable"/> is false the origin
-/// forbade caching the answer and the caller must obtain its own (a proxy forwards the client's request).
-/// <paramref name="Stored"/> says whether the answer is in the shared cache (a miss that waited too long for another
-/// instance fetches its own answer and does not store it).
-/// </summary>
-internal readonly record struct CacheLookup(CacheEntry Entry, CacheStatus Status, bool Shareable = true, bool Stored = true);

@@ -15,7 +15,7 @@ internal static class EntryFactory
     {
         var generatedAt = response.GeneratedAt is { } said && said < startedAt ? said : startedAt;
         var negative = policy.IsNegative(response.StatusCode);
-        var storable = response.Storable && (negative || policy.IsCacheable(response.StatusCode));
+        var storable = response.Storable && policy.Keeps(response.StatusCode);
         var fresh = negative ? policy.Negative : policy.Fresh + Jitter(policy.FreshJitter);
         var freshUntil = generatedAt + fresh;
         var staleUntil = negative ? freshUntil : freshUntil + policy.Stale;

@@ -24,5 +24,14 @@ internal readonly record struct Freshness(CacheStatus? Status, bool Refresh)
 
     public static Freshness Unusable => new(null, false);
 
+    /// <summary>Answered from the origin, waited for.</summary>
+    public static Freshness Miss => new(CacheStatus.Miss, false);
+
+    /// <summary>Answered from the origin without Redis.</summary>
+    public static Freshness Bypass => new(CacheStatus.Bypass, false);
+
+    /// <summary>An expired copy standing in for a failing origin: STALE, with no refresh of its own.</summary>
+    public static Freshness StandIn => new(CacheStatus.Stale, false);
+
     public bool IsUsable => Status is not null;
 }

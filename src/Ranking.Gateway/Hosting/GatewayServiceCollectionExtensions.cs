@@ -37,11 +37,10 @@ public static class GatewayServiceCollectionExtensions
             RequiredConnectionString(configuration, "Redis"), sp.GetRequiredService<IOptions<GatewayOptions>>().Value));
         services.TryAddSingleton(_ => NpgsqlDataSource.Create(RequiredConnectionString(configuration, "Postgres")));
 
-        services.AddHybridCache();
-
-        // HybridCache sizes each L1 entry by its serialized length: a size limit bounds L1's memory.
+        // L1 counts each entry at its body's size plus a little (L1Item.Size): a size limit bounds its memory.
         // Expired entries leave only when the cache scans for them (once a minute by default): a flood of ids read once
         // would keep a minute of them. Scanning every few seconds keeps L1 near what its lifetimes say.
+        services.AddMemoryCache();
         services.AddOptions<MemoryCacheOptions>().Configure<IOptions<GatewayOptions>>((memory, gateway) =>
         {
             memory.SizeLimit = gateway.Value.L1SizeLimit;
@@ -50,6 +49,10 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<CacheMetrics>();
         services.TryAddSingleton<RedisEntryStore>();
         services.TryAddSingleton<RefreshLocks>();
+        services.TryAddSingleton<LocalCache>();
+        services.TryAddSingleton<OriginCaller>();
+        services.TryAddSingleton<MissCoordinator>();
+        services.TryAddSingleton<Revalidator>();
         services.TryAddSingleton<SwrCache>();
         services.AddHostedService<EntryChangeSubscriber>();
 
@@ -67,6 +70,7 @@ public static class GatewayServiceCollectionExtensions
             .LoadFromConfig(configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<CachePolicyConfigFilter>();
         services.TryAddSingleton<FillForwarder>();
+        services.TryAddSingleton<RouteOrigins>();
         services.TryAddSingleton<CachePolicies>();
         services.AddAdmin(configuration);
 

@@ -1,5 +1,6 @@
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Hosting;
+using Ranking.Gateway.Http;
 using Yarp.ReverseProxy.Model;
 
 namespace Ranking.Gateway.Proxy;
@@ -14,7 +15,7 @@ namespace Ranking.Gateway.Proxy;
 internal sealed partial class CachedProxyMiddleware(
     RequestDelegate next,
     SwrCache cache,
-    FillForwarder fills,
+    RouteOrigins origins,
     CachePolicies policies,
     TimeProvider time,
     ILogger<CachedProxyMiddleware> logger)
@@ -30,29 +31,21 @@ internal sealed partial class CachedProxyMiddleware(
         }
 
         var key = ProxyCacheKey.For(route.RouteId, context, policy);
-        if (key.Key.Length > KeyLimit)
+        if (key.Length > KeyLimit)
         {
             await next(context);
             return;
         }
 
-        // The waiting client takes an answer the cache cannot keep, unless it sent credentials the fill did not carry:
-        // then that answer is not the one its own request would get.
-        var slot = context.Request.Headers.Authorization.Count == 0 || key.Fill.CarriesCredentials ? new HandoffSlot() : null;
-        var request = key.Request(policyName, policy, fills, slot);
         CacheLookup? lookup = null;
-        OriginUnavailableException? failure = null;
         try
         {
-            lookup = await cache.GetAsync(request, context.RequestAborted);
-        }
-        catch (OriginUnavailableException ex)
-        {
-            failure = ex;
+            lookup = await cache.GetAsync(new CacheRequest(key, policyName, policy, origins.For(route.RouteId), context), context.RequestAborted);
         }
         finally
         {
-            if (slot?.Close() is { } handoff)
+            // A miss this client waited on may have left it an answer the cache cannot keep (RouteOrigin).
+            if (context.Features.Get<HandoffSlot>()?.Close() is { } handoff)
             {
                 await using (handoff)
                 {
@@ -69,13 +62,13 @@ internal sealed partial class CachedProxyMiddleware(
             return;
         }
 
-        if (failure is not null)
+        if (lookup.Value.Failure is { } failure)
         {
             await WriteFailureAsync(context, failure, policy);
         }
-        else if (lookup is { Shareable: true } found)
+        else if (lookup.Value.Shareable)
         {
-            await CacheHeaders.WriteAsync(context, found, time.GetUtcNow());
+            await AnswerWriter.WriteAsync(context, lookup.Value, time.GetUtcNow());
         }
         else
         {
@@ -110,9 +103,9 @@ internal sealed partial class CachedProxyMiddleware(
         }
     }
 
-    // The upstream's own error answer goes through; without one, 503 (the bulkhead is full), 502 (unreachable) or 504
-    // (timed out).
-    private static Task WriteFailureAsync(HttpContext context, OriginUnavailableException failure, CachePolicy policy)
+    // The upstream's own error answer goes through; without one, 503 (the bulkhead is full), 504 (timed out) or 502
+    // (unreachable).
+    private static Task WriteFailureAsync(HttpContext context, OriginFailure failure, CachePolicy policy)
     {
         if (failure.Response is { } response)
         {
@@ -121,14 +114,12 @@ internal sealed partial class CachedProxyMiddleware(
             return context.Response.Body.WriteAsync(response.Body).AsTask();
         }
 
-        if (failure.Overloaded)
+        return failure.Kind switch
         {
-            return Problems.WriteAsync(context, 503, "Upstream busy", "Too many requests for uncached answers are under way; try again shortly.", policy.RetryAfter);
-        }
-
-        return failure.InnerException is OperationCanceledException
-            ? Problems.WriteAsync(context, 504, "Upstream timed out", "The upstream did not answer in time and no cached copy is available.", policy.RetryAfter)
-            : Problems.WriteAsync(context, 502, "Upstream unavailable", "The upstream could not be reached and no cached copy is available.", policy.RetryAfter);
+            OriginFailureKind.Overloaded => Problems.WriteAsync(context, 503, "Upstream busy", "Too many requests for uncached answers are under way; try again shortly.", policy.RetryAfter),
+            OriginFailureKind.Timeout or OriginFailureKind.Cancelled => Problems.WriteAsync(context, 504, "Upstream timed out", "The upstream did not answer in time and no cached copy is available.", policy.RetryAfter),
+            _ => Problems.WriteAsync(context, 502, "Upstream unavailable", "The upstream could not be reached and no cached copy is available.", policy.RetryAfter),
+        };
     }
 
     private static partial class Log

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Ranking.Gateway.Caching;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -34,19 +35,21 @@ internal sealed partial class FillForwarder(
 
     /// <summary>Fetches through route <see cref="FillRequest.RouteId"/>: its transforms, its cluster.</summary>
     /// <param name="slot">Where an answer the cache cannot keep goes, for the client waiting on a miss; null when none waits.</param>
-    /// <exception cref="HttpRequestException">The route or a destination is missing, or the upstream could not be reached.</exception>
-    public Task<OriginResponse> FetchAsync(FillRequest fill, CachePolicy policy, HandoffSlot? slot, CancellationToken cancellationToken) =>
+    /// <returns>The answer, or a failure: the route or a destination is missing, the upstream could not be reached or timed out.</returns>
+    public Task<OriginResult> FetchAsync(FillRequest fill, CachePolicy policy, HandoffSlot? slot, CancellationToken cancellationToken) =>
         proxyState.TryGetRoute(fill.RouteId, out var route) && route.Cluster is { } cluster
             ? SendAsync(fill, cluster, route.Transformer, policy, slot, keepEvery: false, cancellationToken)
-            : throw new HttpRequestException($"Route '{fill.RouteId}' or its cluster is not configured.");
+            : Task.FromResult<OriginResult>(Unreachable($"Route '{fill.RouteId}' or its cluster is not configured."));
 
     /// <summary>Fetches from a cluster with no route of its own (the ranking endpoint's upstream origin): no transforms.</summary>
-    public Task<OriginResponse> FetchAsync(string clusterId, FillRequest fill, CachePolicy policy, CancellationToken cancellationToken) =>
+    public Task<OriginResult> FetchAsync(string clusterId, FillRequest fill, CachePolicy policy, CancellationToken cancellationToken) =>
         proxyState.TryGetCluster(clusterId, out var cluster)
             ? SendAsync(fill, cluster, HttpTransformer.Empty, policy, slot: null, keepEvery: true, cancellationToken)
-            : throw new HttpRequestException($"Cluster '{clusterId}' is not configured.");
+            : Task.FromResult<OriginResult>(Unreachable($"Cluster '{clusterId}' is not configured."));
 
-    private async Task<OriginResponse> SendAsync(
+    private static OriginFailure Unreachable(string message, Exception? cause = null) => new(OriginFailureKind.Error, message, Cause: cause);
+
+    private async Task<OriginResult> SendAsync(
         FillRequest fill,
         ClusterState cluster,
         HttpTransformer routeTransformer,
@@ -55,8 +58,11 @@ internal sealed partial class FillForwarder(
         bool keepEvery,
         CancellationToken cancellationToken)
     {
-        var destination = PickDestination(cluster)
-            ?? throw new HttpRequestException($"Cluster '{cluster.ClusterId}' has no healthy destination.");
+        if (!TryPickDestination(cluster, out var destination, out var noDestination))
+        {
+            return noDestination;
+        }
+
         var body = new FillResponseBody(policy.MaxBodyBytes, canHandOff: slot is not null);
         var context = fill.ToHttpContext(services, body);
         var transformer = new FillTransformer(routeTransformer, policy, fill.CarriesCredentials, keepEvery, body);
@@ -82,9 +88,9 @@ internal sealed partial class FillForwarder(
         {
             var failure = context.Features.Get<IForwarderErrorFeature>()?.Exception;
             // Timed out by the policy's OriginTimeout or by the cluster's HttpRequest:ActivityTimeout.
-            throw cancellationToken.IsCancellationRequested || error == ForwarderError.RequestTimedOut
-                ? new OperationCanceledException("The upstream did not answer in time.", failure, cancellationToken)
-                : new HttpRequestException($"The upstream could not be reached ({error}).", failure);
+            return cancellationToken.IsCancellationRequested || error == ForwarderError.RequestTimedOut
+                ? new OriginFailure(OriginFailureKind.Timeout, "The upstream did not answer in time.", Cause: failure)
+                : Unreachable($"The upstream could not be reached ({error}).", failure);
         }
 
         var response = context.Response;
@@ -113,18 +119,26 @@ internal sealed partial class FillForwarder(
     }
 
     // As YARP's load-balancing middleware: the cluster's policy over the destinations health checks left available.
-    private DestinationState? PickDestination(ClusterState cluster)
+    private bool TryPickDestination(ClusterState cluster, [NotNullWhen(true)] out DestinationState? destination, out OriginFailure failure)
     {
         var available = cluster.DestinationsState.AvailableDestinations;
+        failure = Unreachable($"Cluster '{cluster.ClusterId}' has no healthy destination.");
         if (available.Count <= 1)
         {
-            return available.Count == 0 ? null : available[0];
+            destination = available.Count == 0 ? null : available[0];
+            return destination is not null;
         }
 
         var name = cluster.Model.Config.LoadBalancingPolicy ?? DefaultLoadBalancing;
-        var policy = loadBalancing.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new HttpRequestException($"Cluster '{cluster.ClusterId}' names load-balancing policy '{name}', which does not exist.");
-        return policy.PickDestination(new DefaultHttpContext { RequestServices = services }, cluster, available);
+        if (loadBalancing.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is not { } policy)
+        {
+            failure = Unreachable($"Cluster '{cluster.ClusterId}' names load-balancing policy '{name}', which does not exist.");
+            destination = null;
+            return false;
+        }
+
+        destination = policy.PickDestination(new DefaultHttpContext { RequestServices = services }, cluster, available);
+        return destination is not null;
     }
 
     // As YARP's passive health middleware: the outcome of the request counts toward the destination's health.

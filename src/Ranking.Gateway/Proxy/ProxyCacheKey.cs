@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Ranking.Gateway.Caching;
 
 namespace Ranking.Gateway.Proxy;
 
@@ -9,11 +10,40 @@ namespace Ranking.Gateway.Proxy;
 /// client's: a client's <c>Authorization</c> reaches the upstream only when the policy varies by it (one entry per
 /// credential).
 /// </summary>
-internal sealed record ProxyCacheKey(string Key, FillRequest Fill)
+internal static class ProxyCacheKey
 {
-    public static ProxyCacheKey For(string routeId, HttpContext context, Caching.CachePolicy policy)
+    public static string For(string routeId, HttpContext context, CachePolicy policy)
     {
         var request = context.Request;
+        var varying = string.Join('\n', VaryingHeaders(request, policy).Select(h => $"{h.Key.ToLowerInvariant()}:{h.Value}"));
+        var key = $"proxy:{routeId}:{request.PathBase.Add(request.Path).ToUriComponent()}{Query(request, policy)}";
+        if (varying.Length > 0)
+        {
+            key += "#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(varying)).AsSpan(0, 8));
+        }
+
+        return key;
+    }
+
+    /// <summary>The request a fill of this key sends through route <paramref name="routeId"/>.</summary>
+    public static FillRequest Fill(string routeId, HttpContext context, CachePolicy policy)
+    {
+        var request = context.Request;
+        var query = Query(request, policy);
+        return new FillRequest(
+            routeId,
+            request.Scheme,
+            request.Host,
+            request.PathBase,
+            request.Path,
+            new QueryString(query.Length == 0 ? null : query),
+            VaryingHeaders(request, policy),
+            new Dictionary<string, object?>(request.RouteValues),
+            context.Connection.RemoteIpAddress);
+    }
+
+    private static string Query(HttpRequest request, CachePolicy policy)
+    {
         var query = new StringBuilder();
         foreach (var name in policy.QueryKeys.Order(StringComparer.Ordinal))
         {
@@ -24,6 +54,11 @@ internal sealed record ProxyCacheKey(string Key, FillRequest Fill)
             }
         }
 
+        return query.ToString();
+    }
+
+    private static List<KeyValuePair<string, string>> VaryingHeaders(HttpRequest request, CachePolicy policy)
+    {
         var headers = new List<KeyValuePair<string, string>>();
         foreach (var name in policy.VaryByHeaders)
         {
@@ -33,37 +68,6 @@ internal sealed record ProxyCacheKey(string Key, FillRequest Fill)
             }
         }
 
-        var pathAndQuery = request.PathBase.Add(request.Path).ToUriComponent() + query;
-        var varying = string.Join('\n', headers.Select(h => $"{h.Key.ToLowerInvariant()}:{h.Value}"));
-        var key = $"proxy:{routeId}:{pathAndQuery}";
-        if (varying.Length > 0)
-        {
-            key += "#" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(varying)).AsSpan(0, 8));
-        }
-
-        var fill = new FillRequest(
-            routeId,
-            request.Scheme,
-            request.Host,
-            request.PathBase,
-            request.Path,
-            new QueryString(query.Length == 0 ? null : query.ToString()),
-            headers,
-            new Dictionary<string, object?>(request.RouteValues),
-            context.Connection.RemoteIpAddress);
-        return new ProxyCacheKey(key, fill);
-    }
-
-    /// <summary>
-    /// A read, or a refresh, of this key through its route. A miss's fill carries the waiting client's address and may hand
-    /// an answer the cache cannot keep to that client (<paramref name="slot"/>); a refresh runs when no client waits, or
-    /// after the client has gone, and carries neither.
-    /// </summary>
-    public Caching.CacheRequest Request(string policyName, Caching.CachePolicy policy, FillForwarder fills, HandoffSlot? slot = null)
-    {
-        var fill = Fill;
-        return new Caching.CacheRequest(Key, policyName, policy, (reason, ct) => reason == Caching.FetchReason.Miss
-            ? fills.FetchAsync(fill, policy, slot, ct)
-            : fills.FetchAsync(fill with { ClientAddress = null }, policy, slot: null, ct));
+        return headers;
     }
 }

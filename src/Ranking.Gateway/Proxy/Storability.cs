@@ -12,7 +12,7 @@ internal static class Storability
     public static bool IsStorable(HttpResponse response, CachePolicy policy, bool carriesCredentials, long? contentLength)
     {
         var status = response.StatusCode;
-        if (!policy.IsCacheable(status) && !policy.IsNegative(status))
+        if (!policy.Keeps(status))
         {
             return false;
         }

@@ -1,11 +1,15 @@
+using Ranking.Gateway.Caching;
+
 namespace Ranking.Gateway.Ranking;
 
-/// <summary>Where rankings come from when the cache cannot answer.</summary>
-internal interface IRankingOrigin
+/// <summary>
+/// Where rankings come from when the cache cannot answer: an origin like any other for one group (its target is the
+/// group id; a group without scores is a 404 answer, cached as a negative one), and many groups at once for the
+/// background refresh modes.
+/// </summary>
+internal interface IRankingOrigin : IOrigin
 {
-    /// <returns>The group's Top-<paramref name="limit"/>, or null when the group has no scores.</returns>
-    Task<RankingDocument?> GetTopAsync(string group, int limit, CancellationToken cancellationToken);
-
-    /// <returns>The Top-<paramref name="limit"/> of each group that has scores, in one round trip where the origin can.</returns>
-    Task<IReadOnlyDictionary<string, RankingDocument>> GetTopManyAsync(IReadOnlyList<string> groups, int limit, CancellationToken cancellationToken);
+    /// <returns>The answer of each group that has scores, in one round trip where the origin can.</returns>
+    /// <exception cref="Exception">The origin failed: the caller recomputes the groups one by one.</exception>
+    Task<IReadOnlyDictionary<string, OriginResponse>> FetchManyAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Hosting;
+using Ranking.Gateway.Http;
 
 namespace Ranking.Gateway.Ranking;
 
@@ -35,14 +36,10 @@ internal static partial class RankingEndpoint
             return;
         }
 
-        CacheLookup lookup;
-        try
+        var lookup = await reader.ReadAsync(group, context.RequestAborted);
+        if (lookup.Failure is { } failure)
         {
-            lookup = await reader.ReadAsync(group, context.RequestAborted);
-        }
-        catch (OriginUnavailableException ex)
-        {
-            var detail = ex.Overloaded
+            var detail = failure.Overloaded
                 ? "Too many rankings are being read from the ranking store at once and no cached copy is available. Try again shortly."
                 : "The ranking store is not answering and no cached copy is available. Try again shortly.";
             await Problems.WriteAsync(context, 503, "Ranking unavailable", detail, reader.Policy.RetryAfter);
@@ -52,12 +49,12 @@ internal static partial class RankingEndpoint
         var now = time.GetUtcNow();
         if (lookup.Entry.StatusCode != 200 || limit == RankingReader.MaxLimit)
         {
-            await CacheHeaders.WriteAsync(context, lookup, now);
+            await AnswerWriter.WriteAsync(context, lookup, now);
             return;
         }
 
         var slice = RankingSlices.Of(lookup.Entry, limit);
-        await CacheHeaders.WriteAsync(context, lookup, now, slice.Body, slice.ETag);
+        await AnswerWriter.WriteAsync(context, lookup, now, slice.Body, slice.ETag);
     }
 
     private static bool TryReadLimit(Microsoft.Extensions.Primitives.StringValues values, out int limit)

@@ -28,13 +28,13 @@ internal sealed partial class GroupRefresher(
     {
         var startedAt = time.GetUtcNow();
         var started = time.GetTimestamp();
-        IReadOnlyDictionary<string, RankingDocument> documents;
+        IReadOnlyDictionary<string, OriginResponse> answers;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping))
         {
             timeout.CancelAfter(reader.Policy.OriginTimeout);
             try
             {
-                documents = await origin.GetTopManyAsync(groups, RankingReader.MaxLimit, timeout.Token);
+                answers = await origin.FetchManyAsync(groups, timeout.Token);
                 metrics.Batch(reader.PolicyName, "ok", time.GetElapsedTime(started));
             }
             catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)
@@ -48,7 +48,7 @@ internal sealed partial class GroupRefresher(
         var duration = time.GetElapsedTime(started);
         var stores = groups.Distinct(StringComparer.Ordinal).Select(async group =>
         {
-            var response = RankingReader.Response(group, documents.GetValueOrDefault(group));
+            var response = answers.GetValueOrDefault(group) ?? RankingResponses.NotFound(group);
             var (entry, storable) = EntryFactory.Create(reader.Policy, response, startedAt, duration);
             var outcome = storable ? Refreshed.OfStore(await cache.StoreAsync(reader.Request(group), entry)) : new Refreshed(Refreshed.NotStored);
             return (group, outcome);

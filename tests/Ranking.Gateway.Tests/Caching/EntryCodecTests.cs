@@ -54,4 +54,40 @@ public sealed class EntryCodecTests
 
         Assert.Throws<InvalidDataException>(() => EntryCodec.Decode(bytes[..^3]));
     }
+
+    [Fact]
+    public void Headers_content_type_and_every_lifetime_round_trip()
+    {
+        var entry = new CacheEntry(404, "application/problem+json", [7], "\"n\"", [new("Vary", "Accept-Language"), new("X-Id", "ünïcode")], Generated, Generated.AddSeconds(5), Generated.AddSeconds(5), Generated.AddSeconds(5));
+
+        var decoded = EntryCodec.Decode(EntryCodec.Encode(entry));
+
+        Assert.Equal(entry.Headers, decoded.Headers);
+        Assert.Equal((entry.ContentType, entry.FreshUntil, entry.StaleUntil), (decoded.ContentType, decoded.FreshUntil, decoded.StaleUntil));
+    }
+
+    [Fact]
+    public void An_unknown_version_is_rejected()
+    {
+        var bytes = EntryCodec.Encode(new CacheEntry(200, "text/plain", [9], "\"e\"", [], Generated, Generated, Generated, Generated));
+        bytes[0] = 9;
+
+        Assert.Throws<InvalidDataException>(() => EntryCodec.Decode(bytes));
+    }
+
+    [Fact]
+    public void A_body_longer_than_the_envelope_says_is_rejected()
+    {
+        var bytes = EntryCodec.Encode(new CacheEntry(200, "text/plain", [9], "\"e\"", [], Generated, Generated, Generated, Generated));
+
+        Assert.Throws<InvalidDataException>(() => EntryCodec.Decode([.. bytes, 0]));
+    }
+
+    [Fact]
+    public void Lifetimes_out_of_order_are_rejected()
+    {
+        var bytes = EntryCodec.Encode(new CacheEntry(200, "text/plain", [9], "\"e\"", [], Generated, Generated.AddSeconds(60), Generated, Generated));
+
+        Assert.Throws<InvalidDataException>(() => EntryCodec.Decode(bytes));
+    }
 }

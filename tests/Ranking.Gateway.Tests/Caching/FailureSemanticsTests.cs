@@ -1,5 +1,5 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
@@ -35,25 +35,26 @@ public sealed class FailureSemanticsTests(TestDatabase database) : IClassFixture
     }
 
     [Fact]
-    public async Task Every_caller_waiting_on_a_failed_fetch_gets_an_exception_of_its_own()
+    public async Task Every_caller_waiting_on_a_failed_fetch_gets_the_failure_and_none_throws()
     {
         var (host, cache, policy) = Engine();
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var started = 0;
-        var request = new CacheRequest("test:shared-failure", "ranking", policy, async (_, _) =>
+        var origin = new DelegateOrigin(async () =>
         {
             Interlocked.Increment(ref started);
             await release.Task;
             throw new InvalidOperationException("origin down");
         });
+        var request = new CacheRequest("test:shared-failure", "ranking", policy, origin, "");
 
-        var callers = Enumerable.Range(0, 8).Select(_ => Catch(() => cache.GetAsync(request, CancellationToken.None).AsTask())).ToArray();
+        var callers = Enumerable.Range(0, 8).Select(_ => cache.GetAsync(request, CancellationToken.None).AsTask()).ToArray();
         await Eventually.Until(() => Volatile.Read(ref started) == 1, "the one fetch to start");
         release.SetResult();
-        var failures = await Task.WhenAll(callers);
+        var lookups = await Task.WhenAll(callers);
 
-        Assert.All(failures, f => Assert.IsType<OriginUnavailableException>(f));
-        Assert.Equal(8, failures.Distinct(ReferenceEqualityComparer.Instance).Count());
+        Assert.All(lookups, l => Assert.Equal(OriginFailureKind.Error, l.Failure?.Kind));
+        Assert.All(lookups, l => Assert.IsType<InvalidOperationException>(l.Failure!.Cause));
         Assert.Equal(1, started);
     }
 
@@ -66,11 +67,12 @@ public sealed class FailureSemanticsTests(TestDatabase database) : IClassFixture
         await host.Services.GetRequiredService<RedisEntryStore>().SetAsync("test:flaky", expired, TimeSpan.FromMinutes(1));
 
         // A fault: every entry looks usable when it is loaded and out of date a moment later, as if the clock raced.
-        var request = new CacheRequest("test:flaky", "ranking", policy, (_, _) => throw new InvalidOperationException("origin down"), new Flaky());
+        var origin = new DelegateOrigin(() => throw new InvalidOperationException("origin down"));
+        var request = new CacheRequest("test:flaky", "ranking", policy, origin, "", new Flaky());
 
-        var failure = await Catch(() => cache.GetAsync(request, CancellationToken.None).AsTask());
+        var lookup = await cache.GetAsync(request, CancellationToken.None);
 
-        Assert.IsType<OriginUnavailableException>(failure);
+        Assert.NotNull(lookup.Failure);
     }
 
     [Fact]
@@ -101,11 +103,9 @@ public sealed class FailureSemanticsTests(TestDatabase database) : IClassFixture
         var faulty = new Action<IServiceCollection>(services =>
         {
             services.AddFakeLogging();
-            var real = services.Last(d => d.ServiceType == typeof(HybridCache));
+            var real = services.Last(d => d.ServiceType == typeof(IMemoryCache));
             services.Remove(real);
-            services.AddSingleton<HybridCache>(sp => new FailingRemoves(real.ImplementationFactory is { } factory
-                ? (HybridCache)factory(sp)
-                : (HybridCache)ActivatorUtilities.CreateInstance(sp, real.ImplementationType!)));
+            services.AddSingleton<IMemoryCache>(sp => new FailingRemoves((IMemoryCache)ActivatorUtilities.CreateInstance(sp, real.ImplementationType!)));
         });
         var a = new GatewayHost(database, _prefix, _time, GatewayHost.Policy(), services: faulty);
         _hosts.Add(a);
@@ -177,18 +177,20 @@ public sealed class FailureSemanticsTests(TestDatabase database) : IClassFixture
     }
 
     /// <summary>The real L1, except that dropping an entry fails: an injected fault.</summary>
-    private sealed class FailingRemoves(HybridCache inner) : HybridCache
+    private sealed class FailingRemoves(IMemoryCache inner) : IMemoryCache
     {
-        public override ValueTask<T> GetOrCreateAsync<TState, T>(string key, TState state, Func<TState, CancellationToken, ValueTask<T>> factory, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) =>
-            inner.GetOrCreateAsync(key, state, factory, options, tags, cancellationToken);
+        public bool TryGetValue(object key, out object? value) => inner.TryGetValue(key, out value);
 
-        public override ValueTask SetAsync<T>(string key, T value, HybridCacheEntryOptions? options = null, IEnumerable<string>? tags = null, CancellationToken cancellationToken = default) =>
-            inner.SetAsync(key, value, options, tags, cancellationToken);
+        public ICacheEntry CreateEntry(object key) => inner.CreateEntry(key);
 
-        public override ValueTask RemoveAsync(string key, CancellationToken cancellationToken = default) =>
-            ValueTask.FromException(new InvalidOperationException("Injected L1 failure."));
+        public void Remove(object key) => throw new InvalidOperationException("Injected L1 failure.");
 
-        public override ValueTask RemoveByTagAsync(string tag, CancellationToken cancellationToken = default) =>
-            inner.RemoveByTagAsync(tag, cancellationToken);
+        public void Dispose() => inner.Dispose();
+    }
+
+    /// <summary>An origin whose every fetch runs <paramref name="fetch"/>.</summary>
+    private sealed class DelegateOrigin(Func<Task<OriginResult>> fetch) : IOrigin
+    {
+        public Task<OriginResult> FetchAsync(OriginRequest request, CancellationToken cancellationToken) => fetch();
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Ranking.Gateway.Caching;
 using Ranking.Gateway.Ranking;
 
 namespace Ranking.Gateway.Tests.Infrastructure;
@@ -34,22 +35,22 @@ public sealed class OriginFaults
 
     internal sealed class Origin(IRankingOrigin inner, OriginFaults faults) : IRankingOrigin
     {
-        public async Task<RankingDocument?> GetTopAsync(string group, int limit, CancellationToken cancellationToken)
+        public async Task<OriginResult> FetchAsync(OriginRequest request, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref faults._calls);
-            faults.ThrowIfFailing([group]);
-            var document = await inner.GetTopAsync(group, limit, cancellationToken);
+            faults.ThrowIfFailing([(string)request.Target]);
+            var result = await inner.FetchAsync(request, cancellationToken);
             await faults.HoldAsync(cancellationToken);
-            return document;
+            return result;
         }
 
-        public async Task<IReadOnlyDictionary<string, RankingDocument>> GetTopManyAsync(IReadOnlyList<string> groups, int limit, CancellationToken cancellationToken)
+        public async Task<IReadOnlyDictionary<string, OriginResponse>> FetchManyAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref faults._batches);
             faults.ThrowIfFailing(groups);
-            var documents = await inner.GetTopManyAsync(groups, limit, cancellationToken);
+            var answers = await inner.FetchManyAsync(groups, cancellationToken);
             await faults.HoldAsync(cancellationToken);
-            return documents;
+            return answers;
         }
     }
 

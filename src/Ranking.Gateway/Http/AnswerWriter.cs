@@ -1,10 +1,11 @@
 using System.Globalization;
 using Microsoft.Net.Http.Headers;
+using Ranking.Gateway.Caching;
 
-namespace Ranking.Gateway.Caching;
+namespace Ranking.Gateway.Http;
 
 /// <summary>Writes a cached answer with the metadata a person and a k6 check can read.</summary>
-internal static class CacheHeaders
+internal static class AnswerWriter
 {
     public const string StatusHeader = "X-Cache-Status";
     private const string CacheName = "Ranking.Gateway";

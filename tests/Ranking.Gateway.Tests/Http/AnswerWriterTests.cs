@@ -1,0 +1,151 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Http;
+
+namespace Ranking.Gateway.Tests.Http;
+
+/// <summary>The headers every cached answer carries, and If-None-Match, on a response of its own (no server).</summary>
+public sealed class AnswerWriterTests
+{
+    private static readonly DateTimeOffset Generated = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly CacheEntry Entry = new(
+        200, "application/json", Encoding.UTF8.GetBytes("{\"a\":1}"), "\"abc\"", [new("X-Upstream", "kept")],
+        Generated, Generated.AddSeconds(60), Generated.AddSeconds(660), Generated.AddSeconds(3660));
+
+    [Fact]
+    public async Task A_fresh_hit_carries_status_age_etag_and_cache_control()
+    {
+        var context = Context();
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated.AddSeconds(12.7));
+
+        var headers = context.Response.Headers;
+        Assert.Equal(200, context.Response.StatusCode);
+        Assert.Equal("FRESH", headers["X-Cache-Status"]);
+        Assert.Equal("Ranking.Gateway; hit; ttl=47", headers["Cache-Status"]);
+        Assert.Equal("12", headers.Age);
+        Assert.Equal("\"abc\"", headers.ETag);
+        Assert.Equal("public, max-age=60, stale-while-revalidate=600, stale-if-error=3600", headers.CacheControl);
+        Assert.Equal("kept", headers["X-Upstream"]);
+        Assert.Equal("application/json", context.Response.ContentType);
+        Assert.Equal(Entry.Body.Length, context.Response.ContentLength);
+        Assert.Equal(Entry.Body, Body(context));
+    }
+
+    [Fact]
+    public async Task A_stale_hit_has_a_negative_ttl()
+    {
+        var context = Context();
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Stale), Generated.AddSeconds(90));
+
+        Assert.Equal("STALE", context.Response.Headers["X-Cache-Status"]);
+        Assert.Equal("Ranking.Gateway; hit; ttl=-30", context.Response.Headers["Cache-Status"]);
+    }
+
+    [Theory]
+    [InlineData(CacheStatus.Miss, true, "MISS", "Ranking.Gateway; fwd=miss; stored")]
+    [InlineData(CacheStatus.Miss, false, "MISS", "Ranking.Gateway; fwd=miss")]
+    [InlineData(CacheStatus.Bypass, false, "BYPASS", "Ranking.Gateway; fwd=bypass; detail=redis-unavailable")]
+    public async Task Misses_and_bypasses_say_how_the_answer_was_forwarded(CacheStatus status, bool stored, string name, string cacheStatus)
+    {
+        var context = Context();
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, status, Stored: stored), Generated);
+
+        Assert.Equal(name, context.Response.Headers["X-Cache-Status"]);
+        Assert.Equal(cacheStatus, context.Response.Headers["Cache-Status"]);
+    }
+
+    [Fact]
+    public async Task An_answer_without_a_stale_window_says_only_max_age_and_one_not_shareable_says_no_store()
+    {
+        var negative = Entry with { StatusCode = 404, StaleUntil = Entry.FreshUntil, ErrorUntil = Entry.FreshUntil };
+        var context = Context();
+        await AnswerWriter.WriteAsync(context, new CacheLookup(negative, CacheStatus.Fresh), Generated);
+        Assert.Equal("public, max-age=60", context.Response.Headers.CacheControl);
+
+        var unshareable = Context();
+        await AnswerWriter.WriteAsync(unshareable, new CacheLookup(Entry, CacheStatus.Miss, Shareable: false, Stored: false), Generated);
+        Assert.Equal("no-store", unshareable.Response.Headers.CacheControl);
+    }
+
+    [Theory]
+    [InlineData("\"abc\"")]
+    [InlineData("W/\"abc\"")]
+    [InlineData("\"other\", \"abc\"")]
+    [InlineData("*")]
+    public async Task If_none_match_with_the_etag_is_answered_304_without_a_body(string ifNoneMatch)
+    {
+        var context = Context();
+        context.Request.Headers.IfNoneMatch = ifNoneMatch;
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated);
+
+        Assert.Equal(304, context.Response.StatusCode);
+        Assert.Equal("\"abc\"", context.Response.Headers.ETag);
+        Assert.Empty(Body(context));
+    }
+
+    [Theory]
+    [InlineData("\"other\"")]
+    [InlineData("\"abcd\"")]
+    [InlineData("abc")]
+    public async Task If_none_match_with_other_etags_gets_the_answer(string ifNoneMatch)
+    {
+        var context = Context();
+        context.Request.Headers.IfNoneMatch = ifNoneMatch;
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated);
+
+        Assert.Equal(200, context.Response.StatusCode);
+        Assert.Equal(Entry.Body, Body(context));
+    }
+
+    [Fact]
+    public async Task A_cached_404_is_never_turned_into_a_304()
+    {
+        var context = Context();
+        context.Request.Headers.IfNoneMatch = "\"abc\"";
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry with { StatusCode = 404 }, CacheStatus.Fresh), Generated);
+
+        Assert.Equal(404, context.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_head_request_gets_the_headers_and_no_body()
+    {
+        var context = Context();
+        context.Request.Method = HttpMethods.Head;
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated);
+
+        Assert.Equal(Entry.Body.Length, context.Response.ContentLength);
+        Assert.Empty(Body(context));
+    }
+
+    [Fact]
+    public async Task A_derived_body_is_written_with_its_own_etag()
+    {
+        var context = Context();
+        context.Request.Headers.IfNoneMatch = "\"abc\"";
+
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated, [1, 2], "\"abc-1\"");
+
+        Assert.Equal(200, context.Response.StatusCode);
+        Assert.Equal("\"abc-1\"", context.Response.Headers.ETag);
+        Assert.Equal(new byte[] { 1, 2 }, Body(context));
+    }
+
+    private static DefaultHttpContext Context()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = HttpMethods.Get;
+        context.Response.Body = new MemoryStream();
+        return context;
+    }
+
+    private static byte[] Body(HttpContext context) => ((MemoryStream)context.Response.Body).ToArray();
+}
