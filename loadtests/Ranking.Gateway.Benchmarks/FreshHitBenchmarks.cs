@@ -19,7 +19,7 @@ namespace Ranking.Gateway.Benchmarks;
 /// <summary>
 /// One FRESH hit through the gateway's real middleware, in memory (TestServer: no sockets), for the ranking endpoint
 /// and for a cached proxy route, with and without <c>If-None-Match</c> (a 304), beside a bare endpoint that writes the
-/// same bytes from memory. Needs the project's Redis and PostgreSQL (<c>scripts/services-up.sh</c>), found through
+/// same bytes (body and cache headers, as constants) from memory. Needs the project's Redis and PostgreSQL (<c>scripts/services-up.sh</c>), found through
 /// <c>ConnectionStrings__Redis</c> and <c>ConnectionStrings__Postgres</c> as the tests find them; it seeds one group and
 /// warms its entry (one MISS) before measuring. The entries' fresh window and L1 lifetime are long, so every measured
 /// request is a FRESH hit from the in-process L1.
@@ -103,7 +103,8 @@ public class FreshHitBenchmarks
             ["ReverseProxy:Clusters:existing:Destinations:d1:Address"] = _upstream.Urls.First(),
             ["Logging:LogLevel:Default"] = "Warning",
         });
-        _gatewayClient = _gateway.CreateClient();
+        // The TestServer's own client, as the bare endpoint's: no cookie or redirect handlers.
+        _gatewayClient = _gateway.Server.CreateClient();
 
         var warm = await _gatewayClient.GetAsync(RankingPath);
         warm.EnsureSuccessStatusCode();
@@ -122,13 +123,26 @@ public class FreshHitBenchmarks
             }
         }
 
+        // Logging as the gateway's (a host with an enabled logger starts an Activity and a log scope per request).
         var bare = WebApplication.CreateSlimBuilder();
         bare.WebHost.UseTestServer();
-        bare.Logging.ClearProviders();
+        bare.Logging.SetMinimumLevel(LogLevel.Warning);
         _bare = bare.Build();
+        // The same bytes: the gateway's body and, as constants, the headers its FRESH hit carries.
         var body = _body;
+        var cacheHeaders = new[] { "X-Cache-Status", "Cache-Status", "Age", "ETag", "Cache-Control" }
+            .Select(name => (Name: name, Value: string.Join(", ", warm.Headers.TryGetValues(name, out var values) ? values : [])))
+            .ToArray();
+        cacheHeaders[0].Value = "FRESH";
+        cacheHeaders[1].Value = "Ranking.Gateway; hit; ttl=3599";
         _bare.MapGet("/ranking/{group}", (HttpContext context) =>
         {
+            var headers = context.Response.Headers;
+            foreach (var (name, value) in cacheHeaders)
+            {
+                headers[name] = value;
+            }
+
             context.Response.ContentType = "application/json; charset=utf-8";
             context.Response.ContentLength = body.Length;
             return context.Response.Body.WriteAsync(body).AsTask();

@@ -4,6 +4,16 @@ namespace Ranking.Gateway.Benchmarks;
 
 internal static class BenchmarkProgram
 {
-    // Arguments go to BenchmarkDotNet (e.g. --filter '*Ranking*', --artifacts DIR).
-    public static void Main(string[] args) => BenchmarkRunner.Run<FreshHitBenchmarks>(args: args);
+    // Arguments go to BenchmarkDotNet (e.g. --filter '*Ranking*', --artifacts DIR); --allocations CASE samples a case's
+    // allocations by type instead (AllocationSampler).
+    public static async Task Main(string[] args)
+    {
+        if (args is ["--allocations", var name])
+        {
+            await AllocationSampler.RunAsync(name);
+            return;
+        }
+
+        BenchmarkRunner.Run<FreshHitBenchmarks>(args: args);
+    }
 }

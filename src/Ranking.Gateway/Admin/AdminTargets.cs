@@ -53,10 +53,9 @@ internal sealed class AdminTargets(RankingReader rankings, IProxyStateLookup pro
             return false;
         }
 
-        var key = ProxyCacheKey.For(routeId, read, policy);
-        if (key.Length > CachedProxyMiddleware.KeyLimit)
+        if (ProxyCacheKey.For(routeId, read, policy) is not { } key)
         {
-            problem = Problem(StatusCodes.Status400BadRequest, "Key too long", $"Reads of this path are not cached: their key would be longer than {CachedProxyMiddleware.KeyLimit} characters.");
+            problem = Problem(StatusCodes.Status400BadRequest, "Key too long", $"Reads of this path are not cached: their key would be longer than {ProxyCacheKey.KeyLimit} characters.");
             return false;
         }
 

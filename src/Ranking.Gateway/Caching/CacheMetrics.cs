@@ -42,7 +42,7 @@ internal sealed class CacheMetrics
     {
         foreach (var policy in policies)
         {
-            foreach (var status in new[] { "FRESH", "STALE", "MISS", "BYPASS" })
+            foreach (var status in CacheStatusNames.All)
             {
                 _answers.Add(0, new TagList { { "policy", policy }, { "status", status } });
             }
@@ -71,7 +71,7 @@ internal sealed class CacheMetrics
 
     public void Answer(string policy, CacheStatus status, TimeSpan age)
     {
-        var tags = new TagList { { "policy", policy }, { "status", status.ToString().ToUpperInvariant() } };
+        var tags = new TagList { { "policy", policy }, { "status", CacheStatusNames.Of(status) } };
         _answers.Add(1, tags);
         _entryAge.Record(Math.Max(0, age.TotalSeconds), tags);
     }

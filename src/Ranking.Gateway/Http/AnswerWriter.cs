@@ -1,5 +1,3 @@
-using System.Globalization;
-using Microsoft.Net.Http.Headers;
 using Ranking.Gateway.Caching;
 
 namespace Ranking.Gateway.Http;
@@ -8,7 +6,10 @@ namespace Ranking.Gateway.Http;
 internal static class AnswerWriter
 {
     public const string StatusHeader = "X-Cache-Status";
-    private const string CacheName = "Ranking.Gateway";
+
+    private const string MissStored = EntryHeaders.CacheName + "; fwd=miss; stored";
+    private const string Miss = EntryHeaders.CacheName + "; fwd=miss";
+    private const string Bypass = EntryHeaders.CacheName + "; fwd=bypass; detail=redis-unavailable";
 
     /// <summary>
     /// Writes <paramref name="lookup"/> (or <paramref name="body"/>/<paramref name="etag"/> derived from it),
@@ -21,12 +22,25 @@ internal static class AnswerWriter
         etag ??= entry.ETag;
         var response = context.Response;
         var headers = response.Headers;
-        foreach (var (name, value) in entry.Headers)
+        var stored = entry.Headers;
+        for (var i = 0; i < stored.Count; i++)
         {
-            headers.Append(name, value);
+            headers.Append(stored[i].Key, stored[i].Value);
         }
 
-        Set(context, lookup, now, etag);
+        var computed = EntryHeaders.Of(entry);
+        var stamp = computed.At(now);
+        headers[StatusHeader] = CacheStatusNames.Of(lookup.Status);
+        headers["Cache-Status"] = lookup.Status switch
+        {
+            CacheStatus.Fresh or CacheStatus.Stale => stamp.HitStatus,
+            CacheStatus.Miss when lookup.Stored => MissStored,
+            CacheStatus.Miss => Miss,
+            _ => Bypass,
+        };
+        headers.Age = stamp.Age;
+        headers.ETag = etag;
+        headers.CacheControl = lookup.Shareable ? computed.CacheControl : "no-store";
         if (IsNotModified(context.Request, entry.StatusCode, etag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
@@ -39,42 +53,29 @@ internal static class AnswerWriter
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
     }
 
-    /// <summary>Sets X-Cache-Status, Cache-Status (RFC 9211), Age, ETag and Cache-Control.</summary>
-    public static void Set(HttpContext context, CacheLookup lookup, DateTimeOffset now, string etag)
-    {
-        var entry = lookup.Entry;
-        var headers = context.Response.Headers;
-        var age = Seconds(now - entry.GeneratedAt);
-        var ttl = Seconds(entry.FreshUntil - now);
-        headers[StatusHeader] = lookup.Status.ToString().ToUpperInvariant();
-        headers["Cache-Status"] = lookup.Status switch
-        {
-            CacheStatus.Fresh or CacheStatus.Stale => $"{CacheName}; hit; ttl={ttl}",
-            CacheStatus.Miss when lookup.Stored => $"{CacheName}; fwd=miss; stored",
-            CacheStatus.Miss => $"{CacheName}; fwd=miss",
-            _ => $"{CacheName}; fwd=bypass; detail=redis-unavailable",
-        };
-        headers.Age = Math.Max(0, age).ToString(CultureInfo.InvariantCulture);
-        headers.ETag = etag;
-        var maxAge = Seconds(entry.FreshUntil - entry.GeneratedAt);
-        headers.CacheControl = !lookup.Shareable ? "no-store"
-            : entry.StaleUntil > entry.FreshUntil
-                ? $"public, max-age={maxAge}, stale-while-revalidate={Seconds(entry.StaleUntil - entry.FreshUntil)}, stale-if-error={Seconds(entry.ErrorUntil - entry.FreshUntil)}"
-                : $"public, max-age={maxAge}";
-    }
-
-    // 304 stands in only for what would otherwise be a 2xx (RFC 9110 §13.1.2): never for a cached 404.
+    // 304 stands in only for what would otherwise be a 2xx (RFC 9110 §13.1.2): never for a cached 404. The comparison
+    // is weak (RFC 9110 §13.1.2): W/ is ignored; * matches any.
     private static bool IsNotModified(HttpRequest request, int status, string etag)
     {
-        if (status is < 200 or > 299 || (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)))
+        var ifNoneMatch = request.Headers.IfNoneMatch;
+        if (ifNoneMatch.Count == 0 || status is < 200 or > 299 || (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)))
         {
             return false;
         }
 
-        var ifNoneMatch = request.GetTypedHeaders().IfNoneMatch;
-        var current = new EntityTagHeaderValue(etag);
-        return ifNoneMatch.Any(tag => tag.Equals(EntityTagHeaderValue.Any) || tag.Compare(current, useStrongComparison: false));
-    }
+        foreach (var value in ifNoneMatch)
+        {
+            var list = value.AsSpan();
+            foreach (var range in list.Split(','))
+            {
+                var tag = list[range].Trim();
+                if (tag is "*" || (tag.StartsWith("W/") ? tag[2..] : tag).SequenceEqual(etag))
+                {
+                    return true;
+                }
+            }
+        }
 
-    private static long Seconds(TimeSpan span) => (long)Math.Floor(span.TotalSeconds);
+        return false;
+    }
 }

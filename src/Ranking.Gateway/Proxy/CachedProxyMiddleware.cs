@@ -20,8 +20,6 @@ internal sealed partial class CachedProxyMiddleware(
     TimeProvider time,
     ILogger<CachedProxyMiddleware> logger)
 {
-    internal const int KeyLimit = 1024;
-
     public async Task InvokeAsync(HttpContext context)
     {
         if (!TryGetPolicy(context, out var route, out var policyName, out var policy))
@@ -30,8 +28,7 @@ internal sealed partial class CachedProxyMiddleware(
             return;
         }
 
-        var key = ProxyCacheKey.For(route.RouteId, context, policy);
-        if (key.Length > KeyLimit)
+        if (ProxyCacheKey.For(route.RouteId, context, policy) is not { } key)
         {
             await next(context);
             return;

@@ -9,8 +9,15 @@ namespace Ranking.Gateway.Ranking;
 /// <summary><c>GET /ranking/{group}?limit=1..100</c>.</summary>
 internal static partial class RankingEndpoint
 {
-    public static IEndpointConventionBuilder MapRanking(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapMethods("/ranking/{group}", [HttpMethods.Get, HttpMethods.Head], HandleAsync);
+    public static IEndpointConventionBuilder MapRanking(this IEndpointRouteBuilder endpoints)
+    {
+        // Singletons, resolved once: a handler that asks for services makes each request open a service scope.
+        var services = endpoints.ServiceProvider;
+        var reader = services.GetRequiredService<RankingReader>();
+        var known = services.GetRequiredService<KnownGroups>();
+        var time = services.GetRequiredService<TimeProvider>();
+        return endpoints.MapMethods("/ranking/{group}", [HttpMethods.Get, HttpMethods.Head], (HttpContext context, string group) => HandleAsync(context, group, reader, known, time));
+    }
 
     // \z, not $: $ also matches before a trailing newline.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\z")]

@@ -34,5 +34,18 @@ internal sealed class RankingReader
     /// <summary>A read, or a refresh, of one group's cache entry; the group id is all its origin needs.</summary>
     public CacheRequest Request(string group) => new(Key(group), PolicyName, Policy, _origin, group, _freshness);
 
-    public static string Key(string group) => $"ranking:{group}";
+    /// <summary>The group's cache key, <c>ranking:{group}</c>, without building a string for a key read before.</summary>
+    public static string Key(string group)
+    {
+        const string prefix = "ranking:";
+        if (group.Length > 256)
+        {
+            return prefix + group;
+        }
+
+        Span<char> key = stackalloc char[prefix.Length + group.Length];
+        prefix.CopyTo(key);
+        group.CopyTo(key[prefix.Length..]);
+        return InternedKeys.Shared.Get(key);
+    }
 }

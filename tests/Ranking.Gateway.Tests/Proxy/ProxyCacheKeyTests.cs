@@ -44,7 +44,7 @@ public sealed class ProxyCacheKeyTests
         var englishAgain = Context("/api/items");
         englishAgain.Request.Headers["ACCEPT-LANGUAGE"] = "en";
 
-        var key = ProxyCacheKey.For("cached", english, Policy);
+        var key = ProxyCacheKey.For("cached", english, Policy)!;
 
         Assert.StartsWith("proxy:cached:/api/items#", key);
         Assert.Equal(16, key[(key.IndexOf('#') + 1)..].Length);
@@ -61,6 +61,21 @@ public sealed class ProxyCacheKeyTests
 
         Assert.Equal("proxy:cached:/api/items", ProxyCacheKey.For("cached", based, Policy));
         Assert.NotEqual(ProxyCacheKey.For("cached", Context("/api/items"), Policy), ProxyCacheKey.For("other", Context("/api/items"), Policy));
+    }
+
+    [Fact]
+    public void A_key_longer_than_the_limit_is_none_and_one_at_the_limit_is_kept()
+    {
+        var prefix = "proxy:cached:/".Length;
+
+        Assert.Null(ProxyCacheKey.For("cached", Context("/" + new string('a', ProxyCacheKey.KeyLimit - prefix + 1)), Policy));
+        Assert.Equal(ProxyCacheKey.KeyLimit, ProxyCacheKey.For("cached", Context("/" + new string('a', ProxyCacheKey.KeyLimit - prefix)), Policy)!.Length);
+    }
+
+    [Fact]
+    public void The_same_key_is_the_same_string_read_after_read()
+    {
+        Assert.Same(ProxyCacheKey.For("cached", Context("/api/same"), Policy), ProxyCacheKey.For("cached", Context("/api/same"), Policy));
     }
 
     [Fact]
