@@ -21,6 +21,7 @@ internal sealed class AllocationSampler : EventListener
             "bare" => benchmarks.Bare,
             "ranking" => benchmarks.Ranking,
             "ranking-304" => benchmarks.RankingNotModified,
+            "ranking-br" => benchmarks.RankingBrotli,
             "proxy" => benchmarks.Proxy,
             "proxy-304" => benchmarks.ProxyNotModified,
             _ => throw new ArgumentException($"Unknown case '{name}'."),

@@ -18,7 +18,7 @@ namespace Ranking.Gateway.Benchmarks;
 
 /// <summary>
 /// One FRESH hit through the gateway's real middleware, in memory (TestServer: no sockets), for the ranking endpoint
-/// and for a cached proxy route, with and without <c>If-None-Match</c> (a 304), beside a bare endpoint that writes the
+/// and for a cached proxy route, with and without <c>If-None-Match</c> (a 304), the ranking also br-compressed, beside a bare endpoint that writes the
 /// same bytes (body and cache headers, as constants) from memory. Needs the project's Redis and PostgreSQL (<c>scripts/services-up.sh</c>), found through
 /// <c>ConnectionStrings__Redis</c> and <c>ConnectionStrings__Postgres</c> as the tests find them; it seeds one group and
 /// warms its entry (one MISS) before measuring. The entries' fresh window and L1 lifetime are long, so every measured
@@ -63,6 +63,9 @@ public class FreshHitBenchmarks
 
     [Benchmark(Description = "ranking FRESH 304 (If-None-Match)")]
     public Task<int> RankingNotModified() => SendAsync(_gatewayClient, RankingPath, _rankingETag, HttpStatusCode.NotModified);
+
+    [Benchmark(Description = "ranking FRESH 200, br (Accept-Encoding)")]
+    public Task<int> RankingBrotli() => SendAsync(_gatewayClient, RankingPath, null, HttpStatusCode.OK, "br");
 
     [Benchmark(Description = "proxied route FRESH 200")]
     public Task<int> Proxy() => SendAsync(_gatewayClient, ProxyPath, null, HttpStatusCode.OK);
@@ -123,8 +126,9 @@ public class FreshHitBenchmarks
             }
         }
 
-        // Logging as the gateway's (a host with an enabled logger starts an Activity and a log scope per request).
-        var bare = WebApplication.CreateSlimBuilder();
+        // A host built as the gateway's (WebApplication.CreateBuilder, its logging: a host with an enabled logger starts
+        // an Activity and a log scope per request), with one endpoint and nothing else.
+        var bare = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory });
         bare.WebHost.UseTestServer();
         bare.Logging.SetMinimumLevel(LogLevel.Warning);
         _bare = bare.Build();
@@ -151,9 +155,14 @@ public class FreshHitBenchmarks
         _bareClient = _bare.GetTestClient();
     }
 
-    private async Task<int> SendAsync(HttpClient client, string path, string? etag, HttpStatusCode expected)
+    private async Task<int> SendAsync(HttpClient client, string path, string? etag, HttpStatusCode expected, string? acceptEncoding = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (acceptEncoding is not null)
+        {
+            request.Headers.AcceptEncoding.ParseAdd(acceptEncoding);
+        }
+
         if (etag is not null)
         {
             request.Headers.IfNoneMatch.Add(new EntityTagHeaderValue(etag));

@@ -1,3 +1,4 @@
+using Microsoft.Net.Http.Headers;
 using Ranking.Gateway.Caching;
 
 namespace Ranking.Gateway.Http;
@@ -12,8 +13,8 @@ internal static class AnswerWriter
     private const string Bypass = EntryHeaders.CacheName + "; fwd=bypass; detail=redis-unavailable";
 
     /// <summary>
-    /// Writes <paramref name="lookup"/> (or <paramref name="body"/>/<paramref name="etag"/> derived from it),
-    /// answering 304 when the client already has this ETag.
+    /// Writes <paramref name="lookup"/> (or <paramref name="body"/>/<paramref name="etag"/> derived from it), compressed
+    /// when the client accepts it and the entry allows it, answering 304 when the client already has this ETag.
     /// </summary>
     public static Task WriteAsync(HttpContext context, CacheLookup lookup, DateTimeOffset now, byte[]? body = null, string? etag = null)
     {
@@ -29,6 +30,18 @@ internal static class AnswerWriter
         }
 
         var computed = EntryHeaders.Of(entry);
+        if (computed.Compressible)
+        {
+            headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
+            if (AcceptEncoding.Pick(context.Request.Headers.AcceptEncoding) is var coding and not ContentCoding.Identity)
+            {
+                var variant = CompressedVariants.Of(body, etag, coding);
+                body = variant.Body;
+                etag = variant.ETag;
+                headers.ContentEncoding = variant.Encoding;
+            }
+        }
+
         var stamp = computed.At(now);
         headers[StatusHeader] = CacheStatusNames.Of(lookup.Status);
         headers["Cache-Status"] = lookup.Status switch

@@ -14,12 +14,18 @@ internal sealed class EntryHeaders
 
     private static readonly ConditionalWeakTable<CacheEntry, EntryHeaders> Table = [];
 
+    /// <summary>Bodies smaller than this are sent as they are: compressing them saves next to nothing.</summary>
+    private const int MinCompressedBytes = 256;
+
     private readonly CacheEntry _entry;
     private Stamp? _stamp;
 
     private EntryHeaders(CacheEntry entry)
     {
         _entry = entry;
+        Compressible = entry.Body.Length >= MinCompressedBytes && IsText(entry.ContentType)
+            && !entry.Headers.Any(h => h.Key.Equals("Content-Encoding", StringComparison.OrdinalIgnoreCase)
+                || (h.Key.Equals("Vary", StringComparison.OrdinalIgnoreCase) && h.Value.Contains("Accept-Encoding", StringComparison.OrdinalIgnoreCase)));
         var maxAge = Seconds(entry.FreshUntil - entry.GeneratedAt);
         CacheControl = entry.StaleUntil > entry.FreshUntil
             ? $"public, max-age={maxAge}, stale-while-revalidate={Seconds(entry.StaleUntil - entry.FreshUntil)}, stale-if-error={Seconds(entry.ErrorUntil - entry.FreshUntil)}"
@@ -28,6 +34,13 @@ internal sealed class EntryHeaders
 
     /// <summary><c>public, max-age=…</c>, with the stale windows when the entry has them.</summary>
     public string CacheControl { get; }
+
+    /// <summary>
+    /// Whether the answer is also served gzip- or br-compressed (<see cref="CompressedVariants"/>): a text body large
+    /// enough to gain, that the origin did not encode, or vary by <c>Accept-Encoding</c>, itself (such an answer is
+    /// kept and served as it came).
+    /// </summary>
+    public bool Compressible { get; }
 
     public static EntryHeaders Of(CacheEntry entry) =>
         Table.TryGetValue(entry, out var headers) ? headers : Table.GetValue(entry, static e => new EntryHeaders(e));
@@ -46,6 +59,12 @@ internal sealed class EntryHeaders
 
         return stamp;
     }
+
+    private static bool IsText(string contentType) =>
+        contentType.StartsWith("text/", StringComparison.OrdinalIgnoreCase)
+        || contentType.Contains("json", StringComparison.OrdinalIgnoreCase)
+        || contentType.Contains("xml", StringComparison.OrdinalIgnoreCase)
+        || contentType.Contains("javascript", StringComparison.OrdinalIgnoreCase);
 
     private static long Seconds(TimeSpan span) => (long)Math.Floor(span.TotalSeconds);
 

@@ -72,35 +72,23 @@ public sealed class AnswerWriterTests
     }
 
     [Theory]
-    [InlineData("\"abc\"")]
-    [InlineData("W/\"abc\"")]
-    [InlineData("\"other\", \"abc\"")]
-    [InlineData("*")]
-    public async Task If_none_match_with_the_etag_is_answered_304_without_a_body(string ifNoneMatch)
+    [InlineData("\"abc\"", 304)]
+    [InlineData("W/\"abc\"", 304)]
+    [InlineData("\"other\", \"abc\"", 304)]
+    [InlineData("*", 304)]
+    [InlineData("\"other\"", 200)]
+    [InlineData("\"abcd\"", 200)]
+    [InlineData("abc", 200)]
+    public async Task If_none_match_with_the_etag_is_answered_304_without_a_body_and_other_etags_get_the_answer(string ifNoneMatch, int status)
     {
         var context = Context();
         context.Request.Headers.IfNoneMatch = ifNoneMatch;
 
         await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated);
 
-        Assert.Equal(304, context.Response.StatusCode);
+        Assert.Equal(status, context.Response.StatusCode);
         Assert.Equal("\"abc\"", context.Response.Headers.ETag);
-        Assert.Empty(Body(context));
-    }
-
-    [Theory]
-    [InlineData("\"other\"")]
-    [InlineData("\"abcd\"")]
-    [InlineData("abc")]
-    public async Task If_none_match_with_other_etags_gets_the_answer(string ifNoneMatch)
-    {
-        var context = Context();
-        context.Request.Headers.IfNoneMatch = ifNoneMatch;
-
-        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated);
-
-        Assert.Equal(200, context.Response.StatusCode);
-        Assert.Equal(Entry.Body, Body(context));
+        Assert.Equal(status == 304 ? [] : Entry.Body, Body(context));
     }
 
     [Fact]

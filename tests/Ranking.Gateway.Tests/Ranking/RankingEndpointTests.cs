@@ -223,6 +223,29 @@ public sealed class RankingEndpointTests(TestDatabase database) : OneGatewayTest
         Assert.Equal([Prefix + "{ranking:slices}:entry"], keys);
     }
 
+    [Fact]
+    public async Task A_client_that_accepts_br_gets_the_same_ranking_compressed_once_per_entry_and_limit()
+    {
+        await Database.SeedAsync("zipped", 120);
+        var identity = await Client.GetAnswerAsync("/ranking/zipped");
+
+        foreach (var path in new[] { "/ranking/zipped", "/ranking/zipped?limit=5" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.AcceptEncoding.ParseAdd("gzip, br");
+            using var response = await Client.SendAsync(request);
+            Assert.Equal("FRESH", response.Headers.GetValues("X-Cache-Status").Single());
+            Assert.Equal("br", response.Content.Headers.ContentEncoding.Single());
+            Assert.EndsWith("-br\"", response.Headers.ETag!.Tag);
+            Assert.Contains("Accept-Encoding", response.Headers.Vary);
+
+            await using var body = new System.IO.Compression.BrotliStream(await response.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress);
+            var document = await JsonDocument.ParseAsync(body);
+            var expected = path.EndsWith("=5", StringComparison.Ordinal) ? identity.UserIds[..5] : identity.UserIds;
+            Assert.Equal(expected, document.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("userId").GetString()));
+        }
+    }
+
     private static int[] Ranks(Answer answer) =>
         answer.Json.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("rank").GetInt32()).ToArray();
 

@@ -1,0 +1,67 @@
+using System.IO.Compression;
+using System.Runtime.CompilerServices;
+
+namespace Ranking.Gateway.Http;
+
+/// <summary>
+/// The gzip and br copies of a cached body (an entry's, or a ranking slice's), each made on its first ask and kept as
+/// long as the body lives, so a compressed hit costs no compression. Each has an ETag of its own (RFC 9110 §8.8.3: a
+/// different representation), the body's with <c>-gzip</c> or <c>-br</c> added.
+/// </summary>
+internal sealed class CompressedVariants
+{
+    private const int BrotliQuality = 6;
+    private const int BrotliWindow = 22;
+
+    private static readonly ConditionalWeakTable<byte[], CompressedVariants> Table = [];
+
+    private readonly byte[] _body;
+    private readonly string _etag;
+    private Variant? _gzip;
+    private Variant? _brotli;
+
+    private CompressedVariants(byte[] body, string etag)
+    {
+        _body = body;
+        _etag = etag;
+    }
+
+    /// <param name="etag">The ETag of <paramref name="body"/> (always the same for one body).</param>
+    public static Variant Of(byte[] body, string etag, ContentCoding coding)
+    {
+        var variants = Table.TryGetValue(body, out var found) ? found : Add(body, etag);
+        return coding == ContentCoding.Brotli
+            ? variants._brotli ??= new Variant(Brotli(variants._body), Tagged(variants._etag, "br"), "br")
+            : variants._gzip ??= new Variant(Gzip(variants._body), Tagged(variants._etag, "gzip"), "gzip");
+    }
+
+    private static CompressedVariants Add(byte[] body, string etag)
+    {
+        var created = new CompressedVariants(body, etag);
+        return Table.GetValue(body, _ => created);
+    }
+
+    private static string Tagged(string etag, string coding) => etag.EndsWith('"') ? etag.Insert(etag.Length - 1, "-" + coding) : etag + "-" + coding;
+
+    private static byte[] Brotli(byte[] body)
+    {
+        var buffer = new byte[BrotliEncoder.GetMaxCompressedLength(body.Length)];
+        return BrotliEncoder.TryCompress(body, buffer, out var written, BrotliQuality, BrotliWindow)
+            ? buffer[..written]
+            : throw new InvalidOperationException("Brotli could not compress a cached body.");
+    }
+
+    private static byte[] Gzip(byte[] body)
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            gzip.Write(body);
+        }
+
+        return compressed.ToArray();
+    }
+
+    /// <summary>One compressed copy: its bytes, its ETag and its <c>Content-Encoding</c>.</summary>
+    internal sealed record Variant(byte[] Body, string ETag, string Encoding);
+}
