@@ -134,8 +134,9 @@ public class FreshHitBenchmarks
         _bare = bare.Build();
         // The same bytes: the gateway's body and, as constants, the headers its FRESH hit carries.
         var body = _body;
-        var cacheHeaders = new[] { "X-Cache-Status", "Cache-Status", "Age", "ETag", "Cache-Control" }
+        var cacheHeaders = new[] { "X-Cache-Status", "Cache-Status", "Age", "ETag", "Cache-Control", "Vary" }
             .Select(name => (Name: name, Value: string.Join(", ", warm.Headers.TryGetValues(name, out var values) ? values : [])))
+            .Where(header => header.Value.Length > 0)
             .ToArray();
         cacheHeaders[0].Value = "FRESH";
         cacheHeaders[1].Value = "Ranking.Gateway; hit; ttl=3599";
