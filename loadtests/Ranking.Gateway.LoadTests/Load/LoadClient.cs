@@ -12,7 +12,8 @@ internal sealed class LoadClient : IDisposable
 {
     private const string CacheStatusHeader = "X-Cache-Status";
 
-    public LoadClient()
+    /// <param name="acceptEncoding">An <c>Accept-Encoding</c> every request sends (the body is read as it comes, not decompressed).</param>
+    public LoadClient(string? acceptEncoding = null)
     {
         Http = new HttpClient(new SocketsHttpHandler
         {
@@ -27,6 +28,10 @@ internal sealed class LoadClient : IDisposable
         {
             Timeout = TimeSpan.FromSeconds(30),
         };
+        if (acceptEncoding is not null)
+        {
+            Http.DefaultRequestHeaders.Add("Accept-Encoding", acceptEncoding);
+        }
     }
 
     /// <summary>For control requests (health, metrics, warm-up), sharing the load's connection pool.</summary>
