@@ -163,7 +163,7 @@ internal sealed record Arguments
             OriginDelay = result.GetValue(O.OriginDelay) ?? (stale ? TimeSpan.FromSeconds(2) : TimeSpan.Zero),
             Fresh = result.GetValue(O.Fresh)
                 ?? (stale ? TimeSpan.FromSeconds(5)
-                : scenario == Flood ? TimeSpan.FromMinutes(10)
+                : scenario is Flood or Hit ? TimeSpan.FromMinutes(10)
                 : null),
             OutageAt = result.GetValue(O.OutageAt) ?? TimeSpan.FromSeconds(5),
             OutageFor = result.GetValue(O.OutageFor) ?? TimeSpan.FromSeconds(scenario == RedisFreeze ? 4 : 10),

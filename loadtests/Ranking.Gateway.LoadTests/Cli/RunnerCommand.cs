@@ -53,7 +53,7 @@ internal static class RunnerCommand
         (Arguments.Hit, "The FRESH hit side by side, one instance: the gateway, nginx proxy_cache in front of the same bytes (when nginx is "
             + "installed; with and without gzip) and a bare Kestrel endpoint returning them from memory (the ceiling), in --rounds closed-loop "
             + "rounds, then each open loop at half of the gateway's peak; the gateway and nginx again with Accept-Encoding: gzip.",
-            [.. Starts, .. Baselines, O.Duration, O.Rounds]),
+            [.. Starts, .. Baselines, O.Duration, O.Rounds, O.Fresh]),
     ];
 
     /// <param name="run">Runs a scenario with its parsed arguments; returns the exit code.</param>

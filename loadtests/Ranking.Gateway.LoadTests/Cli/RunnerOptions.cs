@@ -89,7 +89,7 @@ internal static class RunnerOptions
         "Started gateways: pg_sleep before every origin query (stampede-stale: 2s, else 0).");
 
     public static readonly Option<TimeSpan?> Fresh = Time("--fresh", TimeSpan.FromSeconds(1),
-        "Started gateways: the fresh window (stampede-stale: 5s; flood: 10m, so no refresh runs during it; else appsettings.json's).");
+        "Started gateways: the fresh window (stampede-stale: 5s; flood, hit: 10m, so no refresh runs during it; else appsettings.json's).");
 
     public static readonly Option<TimeSpan?> OutageAt = Time("--outage-at", TimeSpan.Zero, "When Redis is stopped / frozen (default 5s).");
 

@@ -56,7 +56,7 @@ internal static class ScenarioRunner
                 MemoryScenario.RunAsync),
             Arguments.Hit => (
                 "hit: the FRESH hit beside nginx proxy_cache and the in-memory Kestrel ceiling, one instance",
-                new TestBedOptions(args.Groups, TimeSpan.Zero, Fresh: null, HitGateway: false),
+                new TestBedOptions(args.Groups, TimeSpan.Zero, args.Fresh, HitGateway: false),
                 HitScenario.RunAsync),
             Arguments.OverloadSmoke => (
                 "overload-smoke: a never-seen-id flood and a two-second Redis freeze, one instance with RejectUnknownGroups",
