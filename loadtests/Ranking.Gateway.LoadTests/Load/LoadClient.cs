@@ -13,11 +13,12 @@ internal sealed class LoadClient : IDisposable
     private const string CacheStatusHeader = "X-Cache-Status";
 
     /// <param name="acceptEncoding">An <c>Accept-Encoding</c> every request sends (the body is read as it comes, not decompressed).</param>
-    public LoadClient(string? acceptEncoding = null)
+    /// <param name="maxConnectionsPerServer">Fewer connections than requests in flight make the rest wait for one, as with wrk's -c.</param>
+    public LoadClient(string? acceptEncoding = null, int maxConnectionsPerServer = 100_000)
     {
         Http = new HttpClient(new SocketsHttpHandler
         {
-            MaxConnectionsPerServer = 100_000,
+            MaxConnectionsPerServer = maxConnectionsPerServer,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AutomaticDecompression = DecompressionMethods.None,
