@@ -130,6 +130,7 @@ internal static class RunnerOptions
     {
         Description = $"Refresh modes, in order, comma-separated (default {string.Join(',', Arguments.RefreshModes)}).",
         HelpName = "LIST",
+        Arity = ArgumentArity.ExactlyOne,
         CustomParser = result =>
         {
             var modes = Items(result).Select(m => Arguments.RefreshModes.FirstOrDefault(known => known.Equals(m, StringComparison.OrdinalIgnoreCase)) ?? m).Distinct().ToArray();
@@ -162,6 +163,7 @@ internal static class RunnerOptions
     {
         Description = "--cost-growth: group counts, comma-separated (default 1000,10000,100000).",
         HelpName = "LIST",
+        Arity = ArgumentArity.ExactlyOne,
         CustomParser = result =>
         {
             var texts = Items(result);
