@@ -119,7 +119,8 @@ internal static class HitScenario
             + $"over at most {Connections} connections per server (a request beyond them waits for one, and the wait counts in its latency).");
         if (gatewayGzip.Answer.Contains("identity", StringComparison.Ordinal))
         {
-            report.Notes.Add("The gateway answered Accept-Encoding: gzip uncompressed: \"gateway gzip\" is its identity hit asked with that header, beside nginx compressing every hit.");
+            report.Notes.Add("The gateway answered Accept-Encoding: gzip uncompressed: \"gateway gzip\" is its identity hit asked with that header"
+                + (nginxGzip is null ? "." : ", beside nginx compressing every hit."));
         }
     }
 
