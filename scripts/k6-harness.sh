@@ -12,7 +12,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 cd "$RG_ROOT"
 
-FRESH_SECONDS=6
+# Long enough that a busy machine finishes a fill and a one-second mix inside one fresh window (at 6 s, with other
+# builds on the 2 cores, steady.js cases could not tell an injected query from a refresh).
+FRESH_SECONDS=10
 SLOW_ORIGIN_SECONDS=0.5
 # The gateway's Top-N query, made slow for the slow* groups (the stampedes and stale reads).
 TOP_N_SQL="SELECT user_id, score FROM (SELECT pg_sleep(CASE WHEN @group LIKE 'slow%' THEN $SLOW_ORIGIN_SECONDS ELSE 0 END)) AS slow, ranking_scores WHERE group_id = @group ORDER BY score DESC, user_id LIMIT @limit"

@@ -51,3 +51,7 @@ dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- smoke
 # Each refresh mode briefly, two instances each: fails when a mode stops doing its job (no background recomputes in
 # CompetingLocks, no batched queries in Queue, queries without reads in Lazy or Early, any non-2xx).
 dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- compare-modes --smoke
+
+# Overload and failure briefly (about 20 s): a never-seen-id flood with RejectUnknownGroups must not reach PostgreSQL,
+# and a 2 s Redis freeze must be bypassed without unanswered requests and caching must come back.
+dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- overload-smoke

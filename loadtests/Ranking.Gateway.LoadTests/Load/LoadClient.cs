@@ -12,11 +12,13 @@ internal sealed class LoadClient : IDisposable
 {
     private const string CacheStatusHeader = "X-Cache-Status";
 
-    public LoadClient()
+    /// <param name="acceptEncoding">An <c>Accept-Encoding</c> every request sends (the body is read as it comes, not decompressed).</param>
+    /// <param name="maxConnectionsPerServer">Fewer connections than requests in flight make the rest wait for one, as with wrk's -c.</param>
+    public LoadClient(string? acceptEncoding = null, int maxConnectionsPerServer = 100_000)
     {
         Http = new HttpClient(new SocketsHttpHandler
         {
-            MaxConnectionsPerServer = 100_000,
+            MaxConnectionsPerServer = maxConnectionsPerServer,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             ConnectTimeout = TimeSpan.FromSeconds(10),
             AutomaticDecompression = DecompressionMethods.None,
@@ -27,6 +29,10 @@ internal sealed class LoadClient : IDisposable
         {
             Timeout = TimeSpan.FromSeconds(30),
         };
+        if (acceptEncoding is not null)
+        {
+            Http.DefaultRequestHeaders.Add("Accept-Encoding", acceptEncoding);
+        }
     }
 
     /// <summary>For control requests (health, metrics, warm-up), sharing the load's connection pool.</summary>

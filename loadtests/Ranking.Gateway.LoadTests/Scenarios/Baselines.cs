@@ -10,7 +10,7 @@ namespace Ranking.Gateway.LoadTests.Scenarios;
 /// </summary>
 internal static class Baselines
 {
-    private const string HitGroup = "g1";
+    public const string HitGroup = "g1";
 
     private static readonly string[] CopiedHeaders = ["Content-Type", "ETag", "Cache-Control", "X-Cache-Status", "Cache-Status", "Age"];
 
@@ -53,7 +53,7 @@ internal static class Baselines
     }
 
     /// <summary>Reads the hit group until the gateway answers it from cache, and keeps that answer to serve from memory.</summary>
-    private static async Task<(byte[] Body, string[] Headers)> CaptureAsync(HttpClient http, Uri uri, CancellationToken cancellationToken)
+    public static async Task<(byte[] Body, string[] Headers)> CaptureAsync(HttpClient http, Uri uri, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 20; attempt++)
         {

@@ -2,6 +2,7 @@ using Ranking.Gateway.LoadTests.Cli;
 using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Report;
+using Ranking.Gateway.LoadTests.Scenarios.Hit;
 using Ranking.Gateway.LoadTests.Scenarios.Modes;
 using Ranking.Gateway.LoadTests.Scenarios.Overload;
 
@@ -53,6 +54,10 @@ internal static class ScenarioRunner
                 $"memory: {args.Ids:N0} distinct group ids through one instance",
                 new TestBedOptions(args.Groups, args.OriginDelay, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis),
                 MemoryScenario.RunAsync),
+            Arguments.Hit => (
+                "hit: the FRESH hit beside nginx proxy_cache and the in-memory Kestrel ceiling, one instance",
+                new TestBedOptions(args.Groups, TimeSpan.Zero, args.Fresh, HitGateway: false),
+                HitScenario.RunAsync),
             Arguments.OverloadSmoke => (
                 "overload-smoke: a never-seen-id flood and a two-second Redis freeze, one instance with RejectUnknownGroups",
                 new TestBedOptions(OverloadSmokeScenario.Groups, TimeSpan.Zero, OverloadSmokeScenario.Fresh, HitGateway: false, PrivateRedis: true, OverloadSmokeScenario.Settings),

@@ -28,7 +28,7 @@ internal static class SmokeScenario
         StandardChecks.OriginExactly(report, cold, 1, "origin queries across instances");
         StandardChecks.OriginCountsAgree(report, cold);
 
-        var entry = await Stampede.ReadEntryAsync(bed, group, cancellationToken);
+        var entry = await Stampede.ReadFreshEntryAsync(bed, group, cancellationToken);
         await Stampede.WaitUntilAsync(entry.StaleAt, cancellationToken);
         var stale = await Stampede.RunAsync(bed, "stale stampede", $"{Clients} clients at once, {group} stale", group, Clients, countOrigin: true, settle, cancellationToken);
         report.Phases.Add(stale);

@@ -106,6 +106,14 @@ internal sealed class TestBed : IAsyncDisposable
         return url;
     }
 
+    /// <summary>Starts nginx <c>proxy_cache</c> in front of <paramref name="upstream"/>; stopped with the rest.</summary>
+    public async Task<NginxCache> StartNginxAsync(string nginx, Uri upstream)
+    {
+        var cache = await NginxCache.StartAsync(nginx, upstream, LogDirectory, Client.Http);
+        _owned.Add(cache);
+        return cache;
+    }
+
     public async ValueTask DisposeAsync()
     {
         for (var i = _owned.Count - 1; i >= 0; i--)

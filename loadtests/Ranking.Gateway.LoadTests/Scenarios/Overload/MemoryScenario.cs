@@ -28,7 +28,7 @@ internal static class MemoryScenario
         var gateway = bed.Started[0];
         var connections = args.Concurrency ?? 64;
         report.Setup.Add($"Garbage collector of the gateway: {GcSettings.Describe(args.GatewayDll ?? RepoPaths.GatewayDll, gateway.Id)}");
-        report.Setup.Add($"Gateway:L1SizeLimit {GatewaySettings.Find(bed.InstanceSettings, "Gateway:L1SizeLimit") ?? "64 MiB (the default)"}.");
+        report.Setup.Add($"Gateway:L1SizeLimit {GatewaySettings.Find(bed.InstanceSettings, "Gateway:L1SizeLimit") ?? "32 MiB (the default)"}.");
 
         var fill = await SteadyLoad.FillAsync(bed, args.Groups, cancellationToken);
         report.Phases.Add(fill);
