@@ -30,10 +30,10 @@ public sealed class QueueTests : IAsyncLifetime
     private IDatabase Redis => _redis.GetDatabase();
 
     // The queue's keys with the default single shard (RefreshQueue).
-    private string Key(string name) => _fleet.Prefix + name switch
+    private string Key(string name) => name switch
     {
-        "dirty" => "{refresh}:dirty",
-        "leader" => "{refresh:leader}",
+        "dirty" => _fleet.Prefix + "{refresh}:dirty",
+        "leader" => _fleet.Prefix + "{refresh:leader}",
         _ => ShardKey(0, name),
     };
 
