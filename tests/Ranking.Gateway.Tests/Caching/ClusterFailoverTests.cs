@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Ranking.Gateway.Caching;
+using Ranking.Gateway.Caching.Redis;
 using Ranking.Gateway.Tests.Infrastructure;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -101,6 +104,36 @@ public sealed class ClusterFailoverTests(TestDatabase database, ITestOutputHelpe
             $"failover with node timeout {NodeTimeout.TotalSeconds:0.0} s: {timeline.Count} reads, {bypassed.Length} BYPASS, " +
             $"first {bypassed[0].At.TotalSeconds:0.00} s and last {bypassed[^1].At.TotalSeconds:0.00} s after the kill, no non-2xx; " +
             $"answers by second: {string.Join(", ", timeline.GroupBy(t => (int)t.At.TotalSeconds).Select(g => $"{g.Key}s {string.Join('+', g.GroupBy(t => t.Answer.CacheStatus).Select(s => $"{s.Count()} {s.Key}"))}"))}");
+    }
+
+    [Fact]
+    public async Task After_the_master_serving_the_change_channel_fails_over_instances_still_drop_rewritten_entries_from_L1()
+    {
+        await using var cluster = new RedisClusterServer(3, replicas: true, NodeTimeout);
+        await cluster.StartAsync();
+        await database.SeedAsync("shared", 2);
+        var longL1 = Settings();
+        longL1["Gateway:Policies:ranking:Fresh"] = "01:00:00";
+        longL1["Gateway:Policies:ranking:L1"] = "00:30:00";
+        await using var a = new GatewayHost(database, _prefix, _time, longL1, cluster.ConnectionString);
+        await using var b = new GatewayHost(database, _prefix, _time, longL1, cluster.ConnectionString);
+        var first = await a.CreateClient().GetAnswerAsync("/ranking/shared");
+        var clientB = b.CreateClient();
+        Assert.Equal(first.Body, (await clientB.GetAnswerAsync("/ranking/shared")).Body);
+
+        // The channel has no hash tag: its name's slot picks the node an instance subscribes on. That master dies.
+        var killed = await cluster.KillMasterOfAsync(_prefix + "changes");
+        await Eventually.Until(() => cluster.MasterOfAsync(_prefix + "changes"), port => port is not null && port != killed, "the replica promoted", TimeSpan.FromSeconds(30));
+
+        // A writes a newer entry once Redis takes writes again; B holds the old one in L1 for 30 minutes unless told.
+        var store = a.Services.GetRequiredService<RedisEntryStore>();
+        var newer = new CacheEntry(
+            200, "application/json", "{\"group\":\"shared\",\"entries\":[]}"u8.ToArray(), "\"e\"", [], _time.GetUtcNow() + TimeSpan.FromMilliseconds(1),
+            _time.GetUtcNow() + TimeSpan.FromMinutes(1), _time.GetUtcNow() + TimeSpan.FromMinutes(2), _time.GetUtcNow() + TimeSpan.FromMinutes(3));
+        await Eventually.Until(() => store.SetAsync("ranking:shared", newer, TimeSpan.FromMinutes(5)), stored => stored == true, "A's write", TimeSpan.FromSeconds(30));
+
+        var seen = await Eventually.Until(() => clientB.GetAnswerAsync("/ranking/shared"), x => x.Body != first.Body, "B to drop its L1 copy", TimeSpan.FromSeconds(30));
+        Assert.Equal("{\"group\":\"shared\",\"entries\":[]}", seen.Body);
     }
 
     private string EntryKey(string group) => $"{_prefix}{{ranking:{group}}}:entry";

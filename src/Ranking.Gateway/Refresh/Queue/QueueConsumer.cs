@@ -48,9 +48,15 @@ internal sealed partial class QueueConsumer(
         var nextClaim = new long[shards.Count];
         var current = Random.Shared.Next(shards.Count);
         var emptyInARow = 0;
+        var wake = Volatile.Read(ref _wake);
         while (!stopping.IsCancellationRequested)
         {
-            var wake = Volatile.Read(ref _wake);
+            // Taken at the start of a round, so a wake-up that comes while the round reads the other shards is not lost.
+            if (emptyInARow == 0)
+            {
+                wake = Volatile.Read(ref _wake);
+            }
+
             var shard = shards[current];
             try
             {

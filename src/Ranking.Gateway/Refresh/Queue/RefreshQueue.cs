@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Options;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Ranking;
@@ -6,7 +7,7 @@ using StackExchange.Redis;
 namespace Ranking.Gateway.Refresh.Queue;
 
 /// <summary>
-/// The queue's Redis side. The work is split into <c>QueueShards</c> shards by the group's hash slot, each under a hash
+/// The queue's Redis side. The work is split into <c>QueueShards</c> shards by the group's key slot, each under a hash
 /// tag of its own, so on a Redis Cluster the queue's traffic spreads over as many slots (and so masters) as there are
 /// shards, while the keys one script touches stay in one slot (<see cref="QueueShard"/>):
 /// <list type="bullet">
@@ -95,8 +96,8 @@ internal sealed class RefreshQueue
 
     private IDatabase Database => _redis.GetDatabase();
 
-    /// <summary>The shard a group is queued in: its Redis Cluster hash slot modulo the shard count.</summary>
-    public QueueShard ShardOf(string group) => Shards[_redis.HashSlot(group) % Shards.Count];
+    /// <summary>The shard a group is queued in: its Redis Cluster key slot (<c>CLUSTER KEYSLOT</c>) modulo the shard count.</summary>
+    public QueueShard ShardOf(string group) => Shards[KeySlot(group) % Shards.Count];
 
     /// <summary>Creates each shard's consumer group (and stream) if missing; from the stream's start, so nothing queued before is skipped.</summary>
     public async Task EnsureConsumerGroupAsync()
@@ -266,6 +267,26 @@ internal sealed class RefreshQueue
 
     /// <summary>Tells idle consumers there is work.</summary>
     public Task WakeConsumersAsync() => _redis.GetSubscriber().PublishAsync(Wake, "");
+
+    /// <summary>
+    /// CRC16/XMODEM of the UTF-8 bytes modulo 16384, as Redis Cluster computes a key's slot (group ids hold no braces,
+    /// so no hash tag). Computed here because the client knows slots only when connected to a cluster, and a group's
+    /// shard must not depend on that.
+    /// </summary>
+    internal static int KeySlot(string key)
+    {
+        var crc = 0;
+        foreach (var b in Encoding.UTF8.GetBytes(key))
+        {
+            crc ^= b << 8;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1;
+            }
+        }
+
+        return crc & 0x3FFF;
+    }
 
     private static QueueItem Item(QueueShard shard, StreamEntry entry, long deliveries, string? lastError) =>
         new(shard, entry.Id!, (string?)entry["g"] ?? "", (long?)entry["t"] ?? 0, deliveries, lastError);
