@@ -140,7 +140,8 @@ start_cluster() {
   # A running cluster of another shape is not silently reshaped.
   known="$(cluster_field "$(cluster_node_port 0)" cluster_known_nodes || true)"
   if [ -n "$known" ] && [ "$known" -gt 1 ] && [ "$known" -ne "$n" ]; then
-    die "the local cluster has $known nodes, $n asked for; stop it first: scripts/services-down.sh --purge"
+    die "the local cluster has $known nodes, $n asked for; stop it and drop its nodes.conf files first:
+  scripts/services-down.sh && rm -rf '$CLUSTER_DIR'"
   fi
 
   STARTED_NODES=0

@@ -37,7 +37,7 @@ reset() { for p in "${nodes[@]}"; do redis-cli -p "$p" config resetstat >/dev/nu
 # "command calls" lines summed over the nodes, without the runner's own INFO/CONFIG.
 stats() {
   for p in "${nodes[@]}"; do redis-cli -p "$p" info commandstats; done | tr -d '\r' |
-    sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),.*/\1 \2/p' | grep -v '^\(info\|config\|cluster\|ping\|memory\|scan\|client\|command\)' |
+    sed -n 's/^cmdstat_\([a-z|]*\):calls=\([0-9]*\),.*/\1 \2/p' | grep -v '^\(info\|config\|cluster\|ping\|memory\|scan\|client\|command\|pubsub\)' |
     awk '{ c[$1] += $2 } END { for (k in c) printf "%s=%d ", k, c[k] }'
 }
 read_all() { # phase name, expected X-Cache-Status
