@@ -115,6 +115,7 @@ start_cluster_node() {
     --cluster-require-full-coverage yes \
     --save "" \
     --appendonly no \
+    --repl-diskless-sync-delay 0 \
     --daemonize yes ||
     die "cluster node on port $port failed to start; see $LOG_DIR/redis-cluster-$port.log"
   STARTED_NODES=$((STARTED_NODES + 1))
@@ -124,13 +125,17 @@ cluster_field() { # node port, CLUSTER INFO field
   timeout 2 redis-cli -p "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2:\(.*\)$/\1/p"
 }
 
-# True when every node sees a healthy cluster of $1 nodes.
+# True when every node sees a healthy cluster of $1 nodes and every replica is in sync.
 cluster_ready() {
   local n="$1" i port
   for ((i = 0; i < n; i++)); do
     port="$(cluster_node_port "$i")"
     [ "$(cluster_field "$port" cluster_state)" = ok ] || return 1
     [ "$(cluster_field "$port" cluster_known_nodes)" = "$n" ] || return 1
+    # A replica stands in for its master only once it has synced.
+    if timeout 2 redis-cli -p "$port" info replication 2>/dev/null | grep -q '^role:slave'; then
+      timeout 2 redis-cli -p "$port" info replication 2>/dev/null | grep -q '^master_link_status:up' || return 1
+    fi
   done
 }
 
