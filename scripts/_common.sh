@@ -25,6 +25,14 @@ PG_PASSWORD=ranking
 PG_CONN="Host=127.0.0.1;Port=$PG_PORT;Database=$PG_DB;Username=$PG_USER;Password=$PG_PASSWORD;Maximum Pool Size=50"
 REDIS_CONN="127.0.0.1:$REDIS_PORT"
 
+# The local Redis Cluster (services-up.sh --redis-cluster): three masters on ports CLUSTER_PORT.., their replicas
+# (--replicas) on the next three. 1000 above the standalone port by default, so every RG_REDIS_PORT gets a range of its
+# own (the cluster bus listens 10000 higher still). RG_REDIS_CLUSTER_PORT overrides it.
+CLUSTER_PORT="${RG_REDIS_CLUSTER_PORT:-$((REDIS_PORT + 1000))}"
+CLUSTER_DIR="$DATA_DIR/redis-cluster"
+CLUSTER_MASTERS=3
+CLUSTER_CONN="127.0.0.1:$CLUSTER_PORT,127.0.0.1:$((CLUSTER_PORT + 1)),127.0.0.1:$((CLUSTER_PORT + 2))"
+
 if [ "$(id -u)" -eq 0 ]; then IS_ROOT=1; else IS_ROOT=0; fi
 
 info() { printf '%s\n' "$*"; }
@@ -38,6 +46,7 @@ check_port_var() {
 }
 check_port_var RG_REDIS_PORT "$REDIS_PORT"
 check_port_var RG_PG_PORT "$PG_PORT"
+check_port_var RG_REDIS_CLUSTER_PORT "$CLUSTER_PORT"
 
 # PostgreSQL binaries: pg_config knows the installed major version; fall back to
 # the newest /usr/lib/postgresql/*/bin. RG_PG_BIN overrides both.
@@ -138,7 +147,17 @@ elapsed_since() {
 # Exported for the app, tests and load runners, so non-default ports propagate.
 # The gateway and the tests read these (ASP.NET Core maps __ to :), so
 # non-default ports reach them without editing appsettings.json.
+# With RG_REDIS_CLUSTER=1 (the scripts' --redis-cluster flag sets it), Redis means the local cluster.
 export_connection_env() {
-  export ConnectionStrings__Redis="$REDIS_CONN"
+  if [ "${RG_REDIS_CLUSTER:-0}" = 1 ]; then
+    export ConnectionStrings__Redis="$CLUSTER_CONN"
+  else
+    export ConnectionStrings__Redis="$REDIS_CONN"
+  fi
   export ConnectionStrings__Postgres="$PG_CONN"
 }
+
+# Cluster node $1 (0-based): its port, folder, pidfile.
+cluster_node_port() { printf '%s\n' $((CLUSTER_PORT + $1)); }
+cluster_node_dir() { printf '%s\n' "$CLUSTER_DIR/$(cluster_node_port "$1")"; }
+cluster_node_pid() { live_pid "$(cluster_node_dir "$1")/redis.pid" redis-server; }

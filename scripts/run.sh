@@ -7,7 +7,12 @@ set -euo pipefail
 # shellcheck source=_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-bash "$RG_ROOT/scripts/services-up.sh"
+# RG_REDIS_CLUSTER=1: against the local Redis Cluster (README "Redis Cluster").
+if [ "${RG_REDIS_CLUSTER:-0}" = 1 ]; then
+  bash "$RG_ROOT/scripts/services-up.sh" --redis-cluster
+else
+  bash "$RG_ROOT/scripts/services-up.sh"
+fi
 export_connection_env
 find_pg_bin
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop the project-local Redis and PostgreSQL started by services-up.sh.
+# Stop the project-local Redis (single and cluster) and PostgreSQL started by services-up.sh.
 # Harmless when they are not running. --purge also deletes their data.
 set -euo pipefail
 
@@ -42,6 +42,29 @@ stop_redis() {
   failed=1
 }
 
+# Every node of the local Redis Cluster that runs, whatever its shape.
+stop_redis_cluster() {
+  local dir pid port i stopped=0
+  for dir in "$CLUSTER_DIR"/*/; do
+    [ -d "$dir" ] || continue
+    pid="$(live_pid "$dir/redis.pid" redis-server)" || continue
+    port="$(basename "$dir")"
+    timeout 5 redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      pid_alive "$pid" || break
+      sleep 0.1
+    done
+    if pid_alive "$pid"; then
+      warn "Redis Cluster node $port (pid $pid) did not stop within 10 s"
+      failed=1
+    else
+      rm -f "$dir/redis.pid"
+      stopped=$((stopped + 1))
+    fi
+  done
+  [ "$stopped" -eq 0 ] || info "Redis Cluster: stopped $stopped nodes"
+}
+
 stop_pg_cluster() {
   local dir="$1"
   [ -f "$dir/PG_VERSION" ] || return 0
@@ -58,6 +81,7 @@ stop_pg_cluster() {
 }
 
 stop_redis
+stop_redis_cluster
 
 # Check both possible cluster locations (see resolve_pg_dir in _common.sh).
 if [ -f "$DATA_DIR/pg/PG_VERSION" ] || [ -f "$PG_FALLBACK_DIR/PG_VERSION" ]; then

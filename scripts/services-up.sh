@@ -2,13 +2,27 @@
 # Start project-local Redis and PostgreSQL on 127.0.0.1 and prepare the
 # "ranking" database. Idempotent: when everything is up it only checks.
 #   RG_REDIS_PORT (default 6479), RG_PG_PORT (default 5479) pick the ports.
+#   --redis-cluster: a local Redis Cluster of three masters instead of the single Redis, on
+#     RG_REDIS_CLUSTER_PORT (default RG_REDIS_PORT + 1000) and the next two ports; the scripts' and tests'
+#     ConnectionStrings:Redis then lists its nodes (export_connection_env with RG_REDIS_CLUSTER=1).
+#   --replicas (with --redis-cluster): one replica per master, on the next three ports (six processes).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-[ $# -eq 0 ] || die "usage: $0   (ports via RG_REDIS_PORT / RG_PG_PORT)"
+usage="usage: $0 [--redis-cluster [--replicas]]   (ports via RG_REDIS_PORT / RG_PG_PORT / RG_REDIS_CLUSTER_PORT)"
+cluster=0
+replicas=0
+for arg in "$@"; do
+  case "$arg" in
+    --redis-cluster) cluster=1 ;;
+    --replicas) replicas=1 ;;
+    *) die "$usage" ;;
+  esac
+done
+[ "$replicas" -eq 0 ] || [ "$cluster" -eq 1 ] || die "--replicas needs --redis-cluster; $usage"
 
 mkdir -p "$LOG_DIR" "$REDIS_DIR"
 
@@ -67,6 +81,106 @@ start_redis() {
   done
   tail -n 20 "$REDIS_LOG" >&2 2>/dev/null || true
   die "Redis did not answer PING on port $REDIS_PORT within 10 s; log: $REDIS_LOG"
+}
+
+# -------------------------------------------------------- Redis Cluster ----
+
+# Cluster node timeout: how long a master may be silent before the others call it failed (and, with replicas,
+# promote its replica). The failover window clients see is about this plus an election (README "Redis Cluster").
+CLUSTER_NODE_TIMEOUT_MS=3000
+
+start_cluster_node() {
+  local i="$1" port dir pid
+  port="$(cluster_node_port "$i")"
+  dir="$(cluster_node_dir "$i")"
+  if pid="$(cluster_node_pid "$i")"; then
+    [ "$(timeout 2 redis-cli -p "$port" ping 2>/dev/null || true)" = PONG ] ||
+      die "this repo's cluster node (pid $pid) does not answer on port $port; scripts/services-down.sh stops it"
+    return 0
+  fi
+  port_in_use "$port" && die "port $port is already in use by another program (not this repo's cluster node).
+  Pick another range, e.g.: RG_REDIS_CLUSTER_PORT=7579 $0 --redis-cluster"
+  mkdir -p "$dir"
+  # Cache only, like the single Redis. nodes.conf (the node's identity and slots) stays in $dir, so a restart
+  # rejoins the same cluster without running create again.
+  redis-server \
+    --port "$port" \
+    --bind 127.0.0.1 \
+    --dir "$dir" \
+    --pidfile "$dir/redis.pid" \
+    --logfile "$LOG_DIR/redis-cluster-$port.log" \
+    --cluster-enabled yes \
+    --cluster-config-file nodes.conf \
+    --cluster-node-timeout "$CLUSTER_NODE_TIMEOUT_MS" \
+    --cluster-require-full-coverage yes \
+    --save "" \
+    --appendonly no \
+    --repl-diskless-sync-delay 0 \
+    --daemonize yes ||
+    die "cluster node on port $port failed to start; see $LOG_DIR/redis-cluster-$port.log"
+  STARTED_NODES=$((STARTED_NODES + 1))
+}
+
+cluster_field() { # node port, CLUSTER INFO field
+  timeout 2 redis-cli -p "$1" cluster info 2>/dev/null | tr -d '\r' | sed -n "s/^$2:\(.*\)$/\1/p"
+}
+
+# True when every node sees a healthy cluster of $1 nodes and every replica is in sync.
+cluster_ready() {
+  local n="$1" i port
+  for ((i = 0; i < n; i++)); do
+    port="$(cluster_node_port "$i")"
+    [ "$(cluster_field "$port" cluster_state)" = ok ] || return 1
+    [ "$(cluster_field "$port" cluster_known_nodes)" = "$n" ] || return 1
+    # A replica stands in for its master only once it has synced.
+    if timeout 2 redis-cli -p "$port" info replication 2>/dev/null | grep -q '^role:slave'; then
+      timeout 2 redis-cli -p "$port" info replication 2>/dev/null | grep -q '^master_link_status:up' || return 1
+    fi
+  done
+}
+
+start_cluster() {
+  local n=$CLUSTER_MASTERS i known addrs=()
+  [ "$replicas" -eq 1 ] && n=$((CLUSTER_MASTERS * 2))
+  # A running cluster of another shape is not silently reshaped.
+  known="$(cluster_field "$(cluster_node_port 0)" cluster_known_nodes || true)"
+  if [ -n "$known" ] && [ "$known" -gt 1 ] && [ "$known" -ne "$n" ]; then
+    die "the local cluster has $known nodes, $n asked for; stop it and drop its nodes.conf files first:
+  scripts/services-down.sh && rm -rf '$CLUSTER_DIR'"
+  fi
+
+  STARTED_NODES=0
+  for ((i = 0; i < n; i++)); do
+    start_cluster_node "$i"
+    addrs+=("127.0.0.1:$(cluster_node_port "$i")")
+  done
+  for ((i = 0; i < n; i++)); do
+    local port tries=0
+    port="$(cluster_node_port "$i")"
+    until [ "$(timeout 2 redis-cli -p "$port" ping 2>/dev/null || true)" = PONG ]; do
+      tries=$((tries + 1))
+      [ "$tries" -lt 100 ] || die "cluster node $port did not answer PING within 10 s; log: $LOG_DIR/redis-cluster-$port.log"
+      sleep 0.1
+    done
+  done
+
+  # Fresh nodes (no slots anywhere) are made into a cluster; nodes restarted from their nodes.conf rejoin by themselves.
+  if [ "$(cluster_field "$(cluster_node_port 0)" cluster_slots_assigned)" = 0 ]; then
+    info "Redis Cluster: creating it ($CLUSTER_MASTERS masters$([ "$replicas" -eq 1 ] && printf ', one replica each'))"
+    redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$replicas" --cluster-yes >"$LOG_DIR/redis-cluster-create.log" 2>&1 ||
+      { tail -n 20 "$LOG_DIR/redis-cluster-create.log" >&2; die "redis-cli --cluster create failed"; }
+  fi
+
+  local deadline=$((SECONDS + 30))
+  until cluster_ready "$n"; do
+    [ "$SECONDS" -lt "$deadline" ] || die "the Redis Cluster on ports $CLUSTER_PORT.. is not ok within 30 s; logs: $LOG_DIR/redis-cluster-*.log"
+    sleep 0.2
+  done
+  if [ "$STARTED_NODES" -eq 0 ]; then
+    info "Redis Cluster: already running ($n nodes from port $CLUSTER_PORT)"
+  else
+    info "Redis Cluster: $n nodes up from port $CLUSTER_PORT (data $CLUSTER_DIR)"
+  fi
 }
 
 # ----------------------------------------------------------- PostgreSQL ----
@@ -208,9 +322,17 @@ find_pg_bin
 resolve_pg_dir
 
 ensure_redis_installed
-start_redis
+if [ "$cluster" -eq 1 ]; then
+  start_cluster
+else
+  start_redis
+fi
 start_pg
 prepare_db
 
-info "Redis: $REDIS_CONN"
+if [ "$cluster" -eq 1 ]; then
+  info "Redis: $CLUSTER_CONN (cluster)"
+else
+  info "Redis: $REDIS_CONN"
+fi
 info "Postgres: $PG_CONN"

@@ -2,13 +2,26 @@
 # Start the services and run the whole test suite. Extra arguments are passed
 # to `dotnet test` (e.g. --filter FullyQualifiedName~Cache). Exits non-zero on
 # any failure.
+#   --redis-cluster [--replicas]: against a local Redis Cluster instead (services-up.sh starts it), and only
+#   the tests marked [Trait("Category", "Cluster")] (the stampede, invalidation, failover and refresh-mode
+#   tests), unless a --filter is given; the k6 harness and the load runner are left to the plain run.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
-bash "$RG_ROOT/scripts/services-up.sh"
+cluster_args=()
+test_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --redis-cluster | --replicas) cluster_args+=("$arg") ;;
+    *) test_args+=("$arg") ;;
+  esac
+done
+
+bash "$RG_ROOT/scripts/services-up.sh" "${cluster_args[@]}"
+if [ ${#cluster_args[@]} -gt 0 ]; then export RG_REDIS_CLUSTER=1; fi
 export_connection_env
 cd "$RG_ROOT"
 
@@ -42,7 +55,17 @@ if [ ! -f "$sln" ] && [ -f Ranking.Gateway.slnx ]; then sln=Ranking.Gateway.slnx
 
 : "${DOTNET_NOLOGO:=1}" "${DOTNET_CLI_TELEMETRY_OPTOUT:=1}"
 export DOTNET_NOLOGO DOTNET_CLI_TELEMETRY_OPTOUT
-dotnet test "$sln" -c Release "$@"
+if [ "${RG_REDIS_CLUSTER:-0}" = 1 ]; then
+  filter=(--filter Category=Cluster)
+  for arg in "${test_args[@]}"; do
+    [ "$arg" != --filter ] || filter=()
+  done
+  info "Tests against the Redis Cluster at $ConnectionStrings__Redis"
+  dotnet test "$sln" -c Release "${filter[@]}" "${test_args[@]}"
+  exit 0
+fi
+
+dotnet test "$sln" -c Release "${test_args[@]}"
 bash "$RG_ROOT/scripts/k6-harness.sh" # the k6 scripts' verdicts against two live gateways (k6/README.md)
 
 # A few seconds of the load runner (cold and stale stampedes, a short steady mix), so it cannot rot.

@@ -27,6 +27,13 @@ public sealed class RefreshOptions
     /// <summary>Queue: consumer loops per instance; 0 makes an instance produce (when elected) but not consume.</summary>
     public int Consumers { get; set; } = 1;
 
+    /// <summary>
+    /// Queue: shards of the queue, each a stream (and its sets) under a hash tag of its own; a group's shard is its hash
+    /// slot modulo this. One suits a single Redis; on a Redis Cluster a few per master spread the queue's traffic over
+    /// the masters. Every instance must use the same number.
+    /// </summary>
+    public int QueueShards { get; set; } = 1;
+
     /// <summary>Queue: deliveries of one item before it goes to the dead-letter stream with its last error.</summary>
     public int MaxDeliveries { get; set; } = 5;
 

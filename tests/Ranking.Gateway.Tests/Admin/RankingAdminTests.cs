@@ -9,6 +9,7 @@ namespace Ranking.Gateway.Tests.Admin;
 /// <c>/_admin/ranking/{group}</c> on two gateway instances sharing Redis and PostgreSQL. L1 is kept 50 s, so an instance
 /// that stops serving its in-process copy was told to drop it (pub/sub); it did not expire.
 /// </summary>
+[Trait("Category", "Cluster")]
 public sealed class RankingAdminTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     // Whole milliseconds: entries keep their times to the millisecond.

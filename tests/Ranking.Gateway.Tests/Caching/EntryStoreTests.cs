@@ -10,6 +10,7 @@ using StackExchange.Redis;
 namespace Ranking.Gateway.Tests.Caching;
 
 /// <summary>What Redis holds: compare-and-set ordering and unreadable entries.</summary>
+[Trait("Category", "Cluster")]
 public sealed class EntryStoreTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);

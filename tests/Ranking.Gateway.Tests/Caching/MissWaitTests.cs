@@ -9,6 +9,7 @@ using Ranking.Gateway.Tests.Infrastructure;
 namespace Ranking.Gateway.Tests.Caching;
 
 /// <summary>A miss that loses the lock waits for the winner's entry, but only for MissWait.</summary>
+[Trait("Category", "Cluster")]
 public sealed class MissWaitTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);

@@ -3,6 +3,7 @@ using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Caching;
 
+[Trait("Category", "Cluster")]
 public sealed class OriginFailureTests(TestDatabase database) : OneGatewayTest(database, GatewayHost.Policy(fresh: TimeSpan.FromSeconds(60), stale: TimeSpan.FromMinutes(10), staleIfError: TimeSpan.FromHours(1)))
 {
     [Fact]

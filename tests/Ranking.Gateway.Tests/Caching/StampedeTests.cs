@@ -5,6 +5,7 @@ using Ranking.Gateway.Tests.Infrastructure;
 namespace Ranking.Gateway.Tests.Caching;
 
 /// <summary>Two gateway instances sharing Redis and PostgreSQL, hit by many concurrent clients.</summary>
+[Trait("Category", "Cluster")]
 public sealed class StampedeTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);

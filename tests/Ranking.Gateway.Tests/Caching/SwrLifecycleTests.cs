@@ -3,6 +3,7 @@ using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Caching;
 
+[Trait("Category", "Cluster")]
 public sealed class SwrLifecycleTests(TestDatabase database) : OneGatewayTest(database)
 {
     [Fact]

@@ -15,13 +15,21 @@ public sealed class RedisProbe : IAsyncDisposable
         new(await ConnectionMultiplexer.ConnectAsync(RealServices.Redis));
 
     /// <summary>Every key under <paramref name="prefix"/> (SCAN), in ordinal order.</summary>
-    public async Task<string[]> KeysAsync(string prefix)
+    public Task<string[]> KeysAsync(string prefix) => ScanAsync(_redis, prefix + "*");
+
+    /// <summary>
+    /// Every key matching <paramref name="pattern"/> (SCAN), in ordinal order: on every primary, since a Redis Cluster
+    /// spreads keys over its masters.
+    /// </summary>
+    public static async Task<string[]> ScanAsync(IConnectionMultiplexer redis, string pattern)
     {
-        var server = _redis.GetServer(_redis.GetEndPoints()[0]);
         var keys = new List<string>();
-        await foreach (var key in server.KeysAsync(pattern: prefix + "*"))
+        foreach (var server in redis.GetServers().Where(s => s.IsConnected && !s.IsReplica))
         {
-            keys.Add(key.ToString());
+            await foreach (var key in server.KeysAsync(pattern: pattern))
+            {
+                keys.Add(key.ToString());
+            }
         }
 
         keys.Sort(StringComparer.Ordinal);

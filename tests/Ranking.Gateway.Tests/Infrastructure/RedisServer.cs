@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Ranking.Gateway.Tests.Infrastructure;
 
@@ -9,7 +7,7 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private Process? _process;
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = LocalPort.Free();
 
     public string ConnectionString => $"127.0.0.1:{Port}";
 
@@ -22,7 +20,7 @@ public sealed class RedisServer : IAsyncDisposable
         }) ?? throw new InvalidOperationException("redis-server did not start.");
         _process.OutputDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
-        await Eventually.Until(() => Task.FromResult(Accepts()), ok => ok, $"redis-server on port {Port}");
+        await Eventually.Until(() => Task.FromResult(LocalPort.Accepts(Port)), ok => ok, $"redis-server on port {Port}");
     }
 
     public async Task StopAsync()
@@ -38,25 +36,4 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();
-
-    private bool Accepts()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -171,13 +171,6 @@ public sealed class UnstorableAnswerTests(TestDatabase database) : IClassFixture
     private async Task<int> EntryKeysAsync(string keyStart)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(RealServices.Redis);
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
-        var count = 0;
-        await foreach (var _ in server.KeysAsync(pattern: $"{_prefix}{{{keyStart}*:entry"))
-        {
-            count++;
-        }
-
-        return count;
+        return (await RedisProbe.ScanAsync(redis, $"{_prefix}{{{keyStart}*:entry")).Length;
     }
 }

@@ -5,6 +5,7 @@ using Ranking.Gateway.Tests.Infrastructure;
 namespace Ranking.Gateway.Tests.Refresh;
 
 /// <summary>Probabilistic early refresh (XFetch): a hot group is refreshed before it goes stale, once per window.</summary>
+[Trait("Category", "Cluster")]
 public sealed class EarlyRefreshTests(TestDatabase database) : OneGatewayTest(database, Settings())
 {
     private static readonly TimeSpan Fresh = TimeSpan.FromSeconds(10);

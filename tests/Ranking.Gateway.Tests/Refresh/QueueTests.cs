@@ -6,6 +6,7 @@ using StackExchange.Redis;
 namespace Ranking.Gateway.Tests.Refresh;
 
 /// <summary>Architecture 2: an elected producer queues changed groups; every instance consumes, in batches.</summary>
+[Trait("Category", "Cluster")]
 public sealed class QueueTests : IAsyncLifetime
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
@@ -28,7 +29,15 @@ public sealed class QueueTests : IAsyncLifetime
 
     private IDatabase Redis => _redis.GetDatabase();
 
-    private string Key(string name) => _fleet.Prefix + "{refresh}:" + name;
+    // The queue's keys with the default single shard (RefreshQueue).
+    private string Key(string name) => name switch
+    {
+        "dirty" => _fleet.Prefix + "{refresh}:dirty",
+        "leader" => _fleet.Prefix + "{refresh:leader}",
+        _ => ShardKey(0, name),
+    };
+
+    private string ShardKey(int shard, string name) => $"{_fleet.Prefix}{{refresh:{shard}}}:{name}";
 
     [Fact]
     public async Task The_first_pass_precaches_every_group_in_batches_of_one_statement_each()
@@ -121,6 +130,42 @@ public sealed class QueueTests : IAsyncLifetime
         var consumer = _fleet.Start(Settings());
         await HandledAsync([consumer], 1);
         Assert.Equal(1, await _fleet.Database.BatchQueriesAsync());
+    }
+
+    // What `redis-cli cluster keyslot` answered for these on the local cluster.
+    [Theory]
+    [InlineData("123456789", 12739)]
+    [InlineData("s1", 15224)]
+    [InlineData("g42", 443)]
+    [InlineData("ranking:g1", 1611)]
+    [InlineData("Z9_.:-z", 13931)]
+    public void A_groups_shard_follows_its_Redis_Cluster_key_slot(string group, int slot) => Assert.Equal(slot, RefreshQueue.KeySlot(group));
+
+    [Fact]
+    public async Task With_several_shards_each_group_is_queued_in_its_slots_shard_and_every_shard_is_consumed()
+    {
+        const int Shards = 4;
+        await SeedAsync("s", 24);
+        var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0"), ("Ranking:Refresh:QueueShards", $"{Shards}")));
+        await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 1, "the first pass");
+        await Redis.SetAddAsync(Key("dirty"), "s1");
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 2, "a pass taking the dirty mark");
+
+        // Every group once, in the shard its key slot picks (s1's dirty mark found it already queued).
+        var queued = await Task.WhenAll(Enumerable.Range(0, Shards).Select(async i => (await Redis.StreamRangeAsync(ShardKey(i, "queue"))).Select(e => (Shard: i, Group: (string)e["g"]!))));
+        var groups = queued.SelectMany(q => q).ToArray();
+        Assert.Equal(Enumerable.Range(1, 24).Select(i => $"s{i}").Order(), groups.Select(g => g.Group).Order());
+        Assert.True(queued.Count(q => q.Any()) > 1, "the groups spread over more than one shard");
+        Assert.All(groups, g => Assert.Equal(RefreshQueue.KeySlot(g.Group) % Shards, g.Shard));
+        Assert.Equal(0, await Redis.SetLengthAsync(Key("dirty")));
+
+        var consumers = StartInstances(2, ("Ranking:Refresh:QueueShards", $"{Shards}"));
+        await HandledAsync(consumers, 24);
+        var answers = await Task.WhenAll(Enumerable.Range(1, 24).Select(i => consumers[i % 2].Client.GetAnswerAsync($"/ranking/s{i}")));
+        Assert.All(answers, a => Assert.Equal("FRESH", a.CacheStatus));
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+        Assert.All(await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => Redis.StreamLengthAsync(ShardKey(i, "queue")))), l => Assert.Equal(0, l));
     }
 
     [Fact]

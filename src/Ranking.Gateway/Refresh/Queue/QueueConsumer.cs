@@ -35,27 +35,41 @@ internal sealed partial class QueueConsumer(
     /// <summary>Wakes every idle consumer loop of this instance (the producer queued work).</summary>
     public void WakeUp() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
 
+    /// <summary>
+    /// One consumer loop. It works through the shards in turn, starting at a random one, staying on a shard while it has
+    /// work; only after a whole round of empty shards does it sleep, so an idle loop costs one read per shard per poll.
+    /// </summary>
     public async Task RunAsync(int index, CancellationToken stopping)
     {
         var settings = options.Value.Refresh;
         var name = $"{instance.Name}#{index}";
+        var shards = queue.Shards;
         var poll = FirstPoll;
-        var nextClaim = 0L;
+        var nextClaim = new long[shards.Count];
+        var current = Random.Shared.Next(shards.Count);
+        var emptyInARow = 0;
+        var wake = Volatile.Read(ref _wake);
         while (!stopping.IsCancellationRequested)
         {
-            var wake = Volatile.Read(ref _wake);
+            // Taken at the start of a round, so a wake-up that comes while the round reads the other shards is not lost.
+            if (emptyInARow == 0)
+            {
+                wake = Volatile.Read(ref _wake);
+            }
+
+            var shard = shards[current];
             try
             {
                 IReadOnlyList<QueueItem> items = [];
-                if (Environment.TickCount64 >= nextClaim)
+                if (Environment.TickCount64 >= nextClaim[current])
                 {
-                    items = await queue.ClaimDueAsync(name, settings.BatchSize, settings.RetryBackoff, settings.VisibilityTimeout);
-                    nextClaim = Environment.TickCount64 + (long)Math.Min(settings.RetryBackoff.TotalMilliseconds, LastPoll.TotalMilliseconds);
+                    items = await queue.ClaimDueAsync(shard, name, settings.BatchSize, settings.RetryBackoff, settings.VisibilityTimeout);
+                    nextClaim[current] = Environment.TickCount64 + (long)Math.Min(settings.RetryBackoff.TotalMilliseconds, LastPoll.TotalMilliseconds);
                 }
 
                 if (items.Count == 0)
                 {
-                    items = await queue.ReadNewAsync(name, settings.BatchSize);
+                    items = await queue.ReadNewAsync(shard, name, settings.BatchSize);
                 }
 
                 Interlocked.Exchange(ref _failing, 0);
@@ -63,6 +77,7 @@ internal sealed partial class QueueConsumer(
                 {
                     await HandleAsync(items, settings.MaxDeliveries);
                     poll = FirstPoll;
+                    emptyInARow = 0;
                     continue;
                 }
             }
@@ -80,6 +95,13 @@ internal sealed partial class QueueConsumer(
                 }
             }
 
+            current = (current + 1) % shards.Count;
+            if (++emptyInARow < shards.Count)
+            {
+                continue;
+            }
+
+            emptyInARow = 0;
             await Task.WhenAny(wake.Task, Task.Delay(poll, stopping));
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, LastPoll.Ticks));
         }
@@ -87,7 +109,7 @@ internal sealed partial class QueueConsumer(
 
     private async Task HandleAsync(IReadOnlyList<QueueItem> items, int maxDeliveries)
     {
-        var done = new List<string>(items.Count);
+        var done = new List<QueueItem>(items.Count);
         var work = new List<QueueItem>(items.Count);
         foreach (var item in items)
         {
@@ -119,7 +141,7 @@ internal sealed partial class QueueConsumer(
             metrics.Group(RefreshMode.Queue, outcome.Succeeded ? outcome.Outcome : "failed");
             if (outcome.Succeeded)
             {
-                done.Add(item.Id);
+                done.Add(item);
                 continue;
             }
 

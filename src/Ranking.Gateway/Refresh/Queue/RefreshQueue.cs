@@ -1,22 +1,29 @@
+using System.Text;
 using Microsoft.Extensions.Options;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
 
 namespace Ranking.Gateway.Refresh.Queue;
 
 /// <summary>
-/// The queue's Redis side. Every key shares the <c>{refresh}</c> hash tag, so the scripts below run in one cluster slot:
+/// The queue's Redis side. The work is split into <c>QueueShards</c> shards by the group's key slot, each under a hash
+/// tag of its own, so on a Redis Cluster the queue's traffic spreads over as many slots (and so masters) as there are
+/// shards, while the keys one script touches stay in one slot (<see cref="QueueShard"/>):
 /// <list type="bullet">
-/// <item><c>{prefix}{refresh}:queue</c> — a stream of groups to recompute (fields <c>g</c> group, <c>t</c> when it changed,
-/// <c>q</c> when it was queued), consumer group <c>refreshers</c>;</item>
-/// <item><c>{prefix}{refresh}:queued</c> — the set of groups in the stream and not yet taken, so a group is never queued twice;</item>
-/// <item><c>{prefix}{refresh}:dirty</c> — the set writers may <c>SADD</c> changed group ids to;</item>
-/// <item><c>{prefix}{refresh}:errors</c> — the last error of each failed item, by stream id;</item>
-/// <item><c>{prefix}{refresh}:dead</c> — the dead-letter stream (capped at about 10,000 items);</item>
-/// <item><c>{prefix}{refresh}:leader</c>, <c>:watermark</c>, <c>:vouch</c> — the producer's lease, how far it has read
-/// changes, and until when it vouches for cached entries; <c>:wake</c> is the channel that wakes idle consumers.</item>
+/// <item><c>{prefix}{refresh:N}:queue</c> — a stream of groups to recompute (fields <c>g</c> group, <c>t</c> when it
+/// changed, <c>q</c> when it was queued), consumer group <c>refreshers</c>;</item>
+/// <item><c>{prefix}{refresh:N}:queued</c> — the set of the shard's groups in the stream and not yet taken, so a group is
+/// never queued twice;</item>
+/// <item><c>{prefix}{refresh:N}:errors</c> — the last error of each failed item, by stream id;</item>
+/// <item><c>{prefix}{refresh:N}:dead</c> — the dead-letter stream (capped at about 10,000 items).</item>
 /// </list>
-/// Processed items are acknowledged and deleted, so the stream's length is the work not yet done. Redis failures
+/// Keys used alone, each in a slot of its own: <c>{prefix}{refresh}:dirty</c>, the set writers may <c>SADD</c> changed
+/// group ids to (its name is the writers' contract, so it does not depend on the shard count);
+/// <c>{prefix}{refresh:leader}</c>, <c>{prefix}{refresh:watermark}</c>, <c>{prefix}{refresh:vouch}</c> — the producer's
+/// lease, how far it has read changes, and until when it vouches for cached entries. <c>{prefix}{refresh}:wake</c> is the
+/// channel that wakes idle consumers.
+/// Processed items are acknowledged and deleted, so the streams' length is the work not yet done. Redis failures
 /// surface as exceptions: the producer and consumers catch them, wait, and try again.
 /// </summary>
 internal sealed class RefreshQueue
@@ -33,19 +40,6 @@ internal sealed class RefreshQueue
           end
         end
         return added
-        """;
-
-    // Moves up to ARGV[1] groups from the dirty set into the queue, atomically, so a mark is never lost in between.
-    private const string EnqueueDirtyScript = """
-        local groups = redis.call('SPOP', KEYS[1], ARGV[1])
-        local added = 0
-        for _, g in ipairs(groups) do
-          if redis.call('SADD', KEYS[2], g) == 1 then
-            redis.call('XADD', KEYS[3], '*', 'g', g, 't', ARGV[2], 'q', ARGV[2])
-            added = added + 1
-          end
-        end
-        return {#groups, added}
         """;
 
     private const string CompleteScript = """
@@ -74,97 +68,117 @@ internal sealed class RefreshQueue
         """;
 
     private readonly IConnectionMultiplexer _redis;
-    private readonly string _prefix;
 
-    public RefreshQueue(IConnectionMultiplexer redis, IOptions<GatewayOptions> options)
+    public RefreshQueue(IConnectionMultiplexer redis, IOptions<GatewayOptions> options, IOptions<RankingOptions> ranking)
     {
         _redis = redis;
-        _prefix = options.Value.KeyPrefix + "{refresh}:";
-        Stream = _prefix + "queue";
-        Dirty = _prefix + "dirty";
-        Wake = RedisChannel.Literal(_prefix + "wake");
+        var prefix = options.Value.KeyPrefix;
+        Shards = Enumerable.Range(0, ranking.Value.Refresh.QueueShards).Select(i => new QueueShard(i, prefix)).ToArray();
+        Dirty = prefix + "{refresh}:dirty";
+        Wake = RedisChannel.Literal(prefix + "{refresh}:wake");
+        Leader = prefix + "{refresh:leader}";
+        Watermark = prefix + "{refresh:watermark}";
+        Vouch = prefix + "{refresh:vouch}";
     }
 
-    /// <summary>The stream of queued groups.</summary>
-    public RedisKey Stream { get; }
+    public IReadOnlyList<QueueShard> Shards { get; }
 
     /// <summary>The set writers <c>SADD</c> changed group ids to.</summary>
     public RedisKey Dirty { get; }
 
     public RedisChannel Wake { get; }
 
-    public RedisKey Queued => _prefix + "queued";
+    public RedisKey Leader { get; }
 
-    public RedisKey Errors => _prefix + "errors";
+    public RedisKey Watermark { get; }
 
-    public RedisKey DeadLetters => _prefix + "dead";
-
-    public RedisKey Leader => _prefix + "leader";
-
-    public RedisKey Watermark => _prefix + "watermark";
-
-    public RedisKey Vouch => _prefix + "vouch";
+    public RedisKey Vouch { get; }
 
     private IDatabase Database => _redis.GetDatabase();
 
-    /// <summary>Creates the consumer group (and the stream) if missing; from the stream's start, so nothing queued before is skipped.</summary>
+    /// <summary>The shard a group is queued in: its Redis Cluster key slot (<c>CLUSTER KEYSLOT</c>) modulo the shard count.</summary>
+    public QueueShard ShardOf(string group) => Shards[KeySlot(group) % Shards.Count];
+
+    /// <summary>Creates each shard's consumer group (and stream) if missing; from the stream's start, so nothing queued before is skipped.</summary>
     public async Task EnsureConsumerGroupAsync()
     {
-        try
+        foreach (var shard in Shards)
         {
-            await Database.StreamCreateConsumerGroupAsync(Stream, ConsumerGroup, StreamPosition.Beginning, createStream: true);
-        }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
-        {
-            // It exists.
+            try
+            {
+                await Database.StreamCreateConsumerGroupAsync(shard.Stream, ConsumerGroup, StreamPosition.Beginning, createStream: true);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+            {
+                // It exists.
+            }
         }
     }
 
     /// <returns>How many of the groups were queued (the others already were).</returns>
     public async Task<long> EnqueueAsync(IReadOnlyCollection<GroupChange> changes, DateTimeOffset now)
     {
-        if (changes.Count == 0)
+        var database = Database;
+        var perShard = changes.GroupBy(c => ShardOf(c.Group)).Select(async shard =>
         {
-            return 0;
-        }
-
-        RedisValue[] args =
-        [
-            now.ToUnixTimeMilliseconds(),
-            .. changes.SelectMany(c => new RedisValue[] { c.Group, new DateTimeOffset(c.ChangedAt, TimeSpan.Zero).ToUnixTimeMilliseconds() }),
-        ];
-        return (long)await Database.ScriptEvaluateAsync(EnqueueScript, [Queued, Stream], args);
-    }
-
-    /// <returns>How many dirty marks were taken, and how many of those groups were queued.</returns>
-    public async Task<(long Taken, long Queued)> EnqueueDirtyAsync(int count, DateTimeOffset now)
-    {
-        var result = (RedisResult[])(await Database.ScriptEvaluateAsync(EnqueueDirtyScript, [Dirty, Queued, Stream], [count, now.ToUnixTimeMilliseconds()]))!;
-        return ((long)result[0], (long)result[1]);
-    }
-
-    /// <summary>Items never delivered before, for <paramref name="consumer"/>.</summary>
-    public async Task<IReadOnlyList<QueueItem>> ReadNewAsync(string consumer, int count)
-    {
-        var entries = await Database.StreamReadGroupAsync(Stream, ConsumerGroup, consumer, StreamPosition.NewMessages, count);
-        return entries.Select(e => Item(e, deliveries: 1, lastError: null)).ToArray();
+            RedisValue[] args =
+            [
+                now.ToUnixTimeMilliseconds(),
+                .. shard.SelectMany(c => new RedisValue[] { c.Group, new DateTimeOffset(c.ChangedAt, TimeSpan.Zero).ToUnixTimeMilliseconds() }),
+            ];
+            return (long)await database.ScriptEvaluateAsync(EnqueueScript, [shard.Key.Queued, shard.Key.Stream], args);
+        });
+        return (await Task.WhenAll(perShard)).Sum();
     }
 
     /// <summary>
-    /// Takes over delivered, unacknowledged items that are due again: a failed item (its error recorded) after
-    /// <paramref name="backoff"/> doubled per delivery, any other (its consumer crashed or hangs) after
-    /// <paramref name="visibility"/>. A claim succeeds only if the item is still that idle, so two consumers never
+    /// Moves up to <paramref name="count"/> groups from the dirty set into the queue. The set and the shards are in
+    /// different slots, so this is two steps: marks taken but not queued because Redis failed are put back; only a
+    /// producer that dies between the two loses them (the next change, or its <c>updated_at</c>, queues the group again).
+    /// </summary>
+    /// <returns>How many dirty marks were taken, and how many of those groups were queued.</returns>
+    public async Task<(long Taken, long Queued)> EnqueueDirtyAsync(int count, DateTimeOffset now)
+    {
+        var groups = await Database.SetPopAsync(Dirty, count);
+        if (groups.Length == 0)
+        {
+            return (0, 0);
+        }
+
+        try
+        {
+            var changedAt = now.UtcDateTime;
+            return (groups.Length, await EnqueueAsync(groups.Select(g => new GroupChange((string)g!, changedAt)).ToArray(), now));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            await Database.SetAddAsync(Dirty, groups, CommandFlags.FireAndForget);
+            throw;
+        }
+    }
+
+    /// <summary>Items of <paramref name="shard"/> never delivered before, for <paramref name="consumer"/>.</summary>
+    public async Task<IReadOnlyList<QueueItem>> ReadNewAsync(QueueShard shard, string consumer, int count)
+    {
+        var entries = await Database.StreamReadGroupAsync(shard.Stream, ConsumerGroup, consumer, StreamPosition.NewMessages, count);
+        return entries.Select(e => Item(shard, e, deliveries: 1, lastError: null)).ToArray();
+    }
+
+    /// <summary>
+    /// Takes over delivered, unacknowledged items of <paramref name="shard"/> that are due again: a failed item (its
+    /// error recorded) after <paramref name="backoff"/> doubled per delivery, any other (its consumer crashed or hangs)
+    /// after <paramref name="visibility"/>. A claim succeeds only if the item is still that idle, so two consumers never
     /// both take one.
     /// </summary>
-    public async Task<IReadOnlyList<QueueItem>> ClaimDueAsync(string consumer, int count, TimeSpan backoff, TimeSpan visibility)
+    public async Task<IReadOnlyList<QueueItem>> ClaimDueAsync(QueueShard shard, string consumer, int count, TimeSpan backoff, TimeSpan visibility)
     {
-        var pending = await Database.StreamPendingMessagesAsync(Stream, ConsumerGroup, count, RedisValue.Null, minIdleTimeInMs: (long)backoff.TotalMilliseconds);
+        var pending = await Database.StreamPendingMessagesAsync(shard.Stream, ConsumerGroup, count, RedisValue.Null, minIdleTimeInMs: (long)backoff.TotalMilliseconds);
         if (pending.Length == 0)
         {
             return [];
         }
 
-        var errors = await Database.HashGetAsync(Errors, pending.Select(p => (RedisValue)p.MessageId).ToArray());
+        var errors = await Database.HashGetAsync(shard.Errors, pending.Select(p => (RedisValue)p.MessageId).ToArray());
         var claims = pending.Select(async (p, i) =>
         {
             var error = (string?)errors[i];
@@ -176,43 +190,52 @@ internal sealed class RefreshQueue
                 return Array.Empty<QueueItem>();
             }
 
-            var claimed = await Database.StreamClaimAsync(Stream, ConsumerGroup, consumer, (long)threshold.TotalMilliseconds, [p.MessageId]);
-            return claimed.Where(e => !e.IsNull).Select(e => Item(e, p.DeliveryCount + 1, error ?? $"not acknowledged by {p.ConsumerName} within {visibility}")).ToArray();
+            var claimed = await Database.StreamClaimAsync(shard.Stream, ConsumerGroup, consumer, (long)threshold.TotalMilliseconds, [p.MessageId]);
+            return claimed.Where(e => !e.IsNull).Select(e => Item(shard, e, p.DeliveryCount + 1, error ?? $"not acknowledged by {p.ConsumerName} within {visibility}")).ToArray();
         });
         return (await Task.WhenAll(claims)).SelectMany(c => c).ToArray();
     }
 
     /// <summary>
-    /// Takes groups out of the queued set before they are recomputed: a change that lands after this is queued again,
+    /// Takes groups out of the queued sets before they are recomputed: a change that lands after this is queued again,
     /// one that landed before is in what the recompute reads. Never after, or a change in between would be lost.
     /// </summary>
     public Task TakeAsync(IEnumerable<string> groups) =>
-        Database.SetRemoveAsync(Queued, groups.Select(g => (RedisValue)g).ToArray());
+        Task.WhenAll(groups.GroupBy(ShardOf).Select(shard => Database.SetRemoveAsync(shard.Key.Queued, shard.Select(g => (RedisValue)g).ToArray())));
 
-    public async Task CompleteAsync(IReadOnlyCollection<string> ids)
-    {
-        if (ids.Count > 0)
-        {
-            await Database.ScriptEvaluateAsync(CompleteScript, [Stream, Errors], [ConsumerGroup, .. ids.Select(id => (RedisValue)id)]);
-        }
-    }
+    public Task CompleteAsync(IEnumerable<QueueItem> items) =>
+        Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard =>
+            Database.ScriptEvaluateAsync(CompleteScript, [shard.Key.Stream, shard.Key.Errors], [ConsumerGroup, .. shard.Select(i => (RedisValue)i.Id)])));
 
     /// <summary>Records why an item failed; it stays pending and is retried after its backoff.</summary>
-    public Task FailAsync(QueueItem item, string error) => Database.HashSetAsync(Errors, item.Id, error);
+    public Task FailAsync(QueueItem item, string error) => Database.HashSetAsync(item.Shard.Errors, item.Id, error);
 
     public Task DeadLetterAsync(QueueItem item, string error) =>
-        Database.ScriptEvaluateAsync(DeadLetterScript, [Stream, Errors, DeadLetters], [ConsumerGroup, item.Id, item.Group, item.ChangedAtMs, item.Deliveries, error]);
+        Database.ScriptEvaluateAsync(
+            DeadLetterScript,
+            [item.Shard.Stream, item.Shard.Errors, item.Shard.DeadLetters],
+            [ConsumerGroup, item.Id, item.Group, item.ChangedAtMs, item.Deliveries, error]);
 
+    /// <summary>The shards' lengths, pending and dead-letter counts added up; the ages of the oldest item of any shard.</summary>
     public async Task<QueueStats> StatsAsync(DateTimeOffset now)
     {
         var database = Database;
-        var length = database.StreamLengthAsync(Stream);
-        var pending = database.StreamPendingAsync(Stream, ConsumerGroup);
-        var dead = database.StreamLengthAsync(DeadLetters);
-        var oldest = database.StreamRangeAsync(Stream, count: 1);
-        await Task.WhenAll(length, pending, dead, oldest);
-        var first = oldest.Result.FirstOrDefault();
-        return new QueueStats(length.Result, pending.Result.PendingMessageCount, dead.Result, AgeOf(first, "t"), AgeOf(first, "q"));
+        var shards = await Task.WhenAll(Shards.Select(async shard =>
+        {
+            var length = database.StreamLengthAsync(shard.Stream);
+            var pending = database.StreamPendingAsync(shard.Stream, ConsumerGroup);
+            var dead = database.StreamLengthAsync(shard.DeadLetters);
+            var oldest = database.StreamRangeAsync(shard.Stream, count: 1);
+            await Task.WhenAll(length, pending, dead, oldest);
+            var first = oldest.Result.FirstOrDefault();
+            return new QueueStats(length.Result, pending.Result.PendingMessageCount, dead.Result, AgeOf(first, "t"), AgeOf(first, "q"));
+        }));
+        return new QueueStats(
+            shards.Sum(s => s.Length),
+            shards.Sum(s => s.Pending),
+            shards.Sum(s => s.DeadLetters),
+            shards.Max(s => s.OldestChangeAge),
+            shards.Max(s => s.OldestQueuedAge));
 
         TimeSpan AgeOf(StreamEntry entry, string field) =>
             !entry.IsNull && (long?)entry[field] is { } at ? TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - at)) : TimeSpan.Zero;
@@ -245,6 +268,26 @@ internal sealed class RefreshQueue
     /// <summary>Tells idle consumers there is work.</summary>
     public Task WakeConsumersAsync() => _redis.GetSubscriber().PublishAsync(Wake, "");
 
-    private static QueueItem Item(StreamEntry entry, long deliveries, string? lastError) =>
-        new(entry.Id!, (string?)entry["g"] ?? "", (long?)entry["t"] ?? 0, deliveries, lastError);
+    /// <summary>
+    /// CRC16/XMODEM of the UTF-8 bytes modulo 16384, as Redis Cluster computes a key's slot (group ids hold no braces,
+    /// so no hash tag). Computed here because the client knows slots only when connected to a cluster, and a group's
+    /// shard must not depend on that.
+    /// </summary>
+    internal static int KeySlot(string key)
+    {
+        var crc = 0;
+        foreach (var b in Encoding.UTF8.GetBytes(key))
+        {
+            crc ^= b << 8;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 0x8000) != 0 ? (crc << 1) ^ 0x1021 : crc << 1;
+            }
+        }
+
+        return crc & 0x3FFF;
+    }
+
+    private static QueueItem Item(QueueShard shard, StreamEntry entry, long deliveries, string? lastError) =>
+        new(shard, entry.Id!, (string?)entry["g"] ?? "", (long?)entry["t"] ?? 0, deliveries, lastError);
 }
