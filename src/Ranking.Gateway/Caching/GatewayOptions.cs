@@ -15,8 +15,8 @@ public sealed class GatewayOptions
     public TimeSpan RedisBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Bytes the in-process L1 may hold, all policies together (each entry counted at its body and header sizes plus 256
-    /// bytes, <see cref="L1Item.Size"/>); past it the least recently used entries are dropped, so memory stays bounded
+    /// Bytes the in-process L1 may hold, all policies together (each entry counted at its serialized size, the body and
+    /// headers plus about 60 bytes, <see cref="L1ItemSerializer"/>); past it the least recently used entries are dropped, so memory stays bounded
     /// whatever number of keys is read.
     /// </summary>
     public long L1SizeLimit { get; set; } = 32L * 1024 * 1024;

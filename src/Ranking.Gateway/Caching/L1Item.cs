@@ -1,3 +1,5 @@
+using System.ComponentModel;
+
 namespace Ranking.Gateway.Caching;
 
 /// <summary>Where a loaded entry came from, which decides how a read may use it (<see cref="FreshnessClassifier"/>).</summary>
@@ -24,27 +26,14 @@ internal enum LoadSource
 
 /// <summary>
 /// One load's result, as the in-process L1 keeps it: the entry, where it came from, whether it is in the shared cache,
-/// and for a failed load, the failure. Immutable: every reader gets this very instance.
+/// and for a failed load, the failure. Immutable, and marked so: HybridCache then hands every reader this very
+/// instance instead of a copy.
 /// </summary>
+[ImmutableObject(true)]
 internal sealed record L1Item(CacheEntry Entry, LoadSource Source, bool Stored = true, OriginFailure? Failure = null)
 {
     /// <summary>Whether later readers may be answered with it (a verdict about one load answers only its own readers).</summary>
     public bool Keepable => Source is not (LoadSource.Uncacheable or LoadSource.Failed);
-
-    /// <summary>What the L1 counts it as against <c>Gateway:L1SizeLimit</c>: its body, headers and a fixed overhead.</summary>
-    public long Size
-    {
-        get
-        {
-            long size = 256 + Entry.Body.Length + (2 * (Entry.ContentType.Length + Entry.ETag.Length));
-            foreach (var (name, value) in Entry.Headers)
-            {
-                size += 2 * (name.Length + value.Length);
-            }
-
-            return size;
-        }
-    }
 
     public static L1Item Failing(OriginFailure failure) => new(EntryFactory.Nothing, LoadSource.Failed, Stored: false, failure);
 }

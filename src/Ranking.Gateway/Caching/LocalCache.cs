@@ -1,30 +1,44 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
-using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Caching.Hybrid;
 using Ranking.Gateway.Caching.Redis;
 
 namespace Ranking.Gateway.Caching;
 
 /// <summary>
-/// The in-process L1: each key's last load, kept for its policy's <c>L1</c> in a size-bounded memory cache (the
-/// instance itself, never a copy or a serialized form, so a hit costs a dictionary lookup), and a single flight per key:
-/// readers that arrive while a key loads wait for that load. When another instance rewrites an entry, this one drops
-/// its copy (Redis pub/sub).
+/// The in-process L1: each key's last load, kept for its policy's <c>L1</c> in HybridCache (local layer only; its
+/// memory cache is bounded by <c>Gateway:L1SizeLimit</c>, each item counted at its serialized size, and
+/// <see cref="L1Item"/> is immutable, so a hit hands out the instance itself and costs a dictionary lookup), and a
+/// single flight per key: readers that arrive while a key loads wait for that load. The single flight is this class's
+/// own, not HybridCache's, because whether a load may be kept is known only from its result. When another instance
+/// rewrites an entry, this one drops its copy (Redis pub/sub).
 /// </summary>
 internal sealed partial class LocalCache
 {
-    private readonly IMemoryCache _memory;
+    // A lookup only: never load (that is LoadAsync's single flight), never write, no distributed layer.
+    private static readonly HybridCacheEntryOptions Lookup = new()
+    {
+        Flags = HybridCacheEntryFlags.DisableUnderlyingData | HybridCacheEntryFlags.DisableDistributedCache | HybridCacheEntryFlags.DisableLocalCacheWrite,
+    };
+
+    private readonly HybridCache _hybrid;
     private readonly ILogger<LocalCache> _logger;
     private readonly ConcurrentDictionary<string, Task<L1Item>> _loading = new(StringComparer.Ordinal);
 
-    public LocalCache(IMemoryCache memory, RedisEntryStore store, ILogger<LocalCache> logger)
+    public LocalCache(HybridCache hybrid, RedisEntryStore store, ILogger<LocalCache> logger)
     {
-        _memory = memory;
+        _hybrid = hybrid;
         _logger = logger;
         store.ChangedElsewhere += DropChangedElsewhere;
     }
 
-    public bool TryGet(string key, [NotNullWhen(true)] out L1Item? item) => _memory.TryGetValue(key, out item);
+    /// <summary>The kept item, if any. A copy in the local layer answers synchronously; anything else counts as none.</summary>
+    public bool TryGet(string key, [NotNullWhen(true)] out L1Item? item)
+    {
+        var lookup = _hybrid.GetOrCreateAsync<L1Item?>(key, static _ => ValueTask.FromResult<L1Item?>(null), Lookup);
+        item = lookup.IsCompletedSuccessfully ? lookup.Result : null;
+        return item is not null;
+    }
 
     /// <summary>
     /// The key's load under way on this instance, or a new one, started now (synchronously, in the caller's flow, so
@@ -49,7 +63,7 @@ internal sealed partial class LocalCache
         }
     }
 
-    public void Remove(string key) => _memory.Remove(key);
+    public void Remove(string key) => Observe(_hybrid.RemoveAsync(key));
 
     private async Task CompleteAsync(string key, Task<L1Item> load, TimeSpan keepFor, TaskCompletionSource<L1Item> loaded)
     {
@@ -59,7 +73,8 @@ internal sealed partial class LocalCache
             if (item.Keepable && keepFor > TimeSpan.Zero)
             {
                 // Kept before the load is no longer "under way", so a reader finds one or the other.
-                _memory.Set(key, item, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = keepFor, Size = item.Size });
+                var options = new HybridCacheEntryOptions { Expiration = keepFor, LocalCacheExpiration = keepFor, Flags = HybridCacheEntryFlags.DisableDistributedCache };
+                await _hybrid.SetAsync<L1Item?>(key, item, options);
             }
 
             loaded.SetResult(item);
@@ -79,11 +94,36 @@ internal sealed partial class LocalCache
     {
         try
         {
-            _memory.Remove(key);
+            var removal = _hybrid.RemoveAsync(key);
+            if (!removal.IsCompletedSuccessfully)
+            {
+                _ = LogFailureAsync(removal.AsTask(), _logger);
+            }
         }
         catch (Exception ex)
         {
             Log.DropFailed(_logger, ex);
+        }
+
+        static async Task LogFailureAsync(Task removal, ILogger logger)
+        {
+            try
+            {
+                await removal;
+            }
+            catch (Exception ex)
+            {
+                Log.DropFailed(logger, ex);
+            }
+        }
+    }
+
+    // Removing from the local layer finishes at once; a failure surfaces to the caller (the admin API's purge).
+    private static void Observe(ValueTask removal)
+    {
+        if (!removal.IsCompletedSuccessfully)
+        {
+            removal.AsTask().GetAwaiter().GetResult();
         }
     }
 

@@ -37,10 +37,17 @@ public static class GatewayServiceCollectionExtensions
             RequiredConnectionString(configuration, "Redis"), sp.GetRequiredService<IOptions<GatewayOptions>>().Value));
         services.TryAddSingleton(_ => NpgsqlDataSource.Create(RequiredConnectionString(configuration, "Postgres")));
 
-        // L1 counts each entry at its body's size plus a little (L1Item.Size): a size limit bounds its memory.
+        // The L1 is HybridCache's local layer (no distributed layer: Redis is the engine's own). HybridCache counts each
+        // item at its serialized size (L1ItemSerializer: the entry's envelope), so the memory cache's size limit bounds
+        // L1's memory. Keys and bodies may be as long as routes and MaxBodyBytes allow, never silently uncached.
         // Expired entries leave only when the cache scans for them (once a minute by default): a flood of ids read once
         // would keep a minute of them. Scanning every few seconds keeps L1 near what its lifetimes say.
-        services.AddMemoryCache();
+        services.AddHybridCache(hybrid =>
+            {
+                hybrid.MaximumKeyLength = int.MaxValue;
+                hybrid.MaximumPayloadBytes = int.MaxValue;
+            })
+            .AddSerializer<L1Item, L1ItemSerializer>();
         services.AddOptions<MemoryCacheOptions>().Configure<IOptions<GatewayOptions>>((memory, gateway) =>
         {
             memory.SizeLimit = gateway.Value.L1SizeLimit;
