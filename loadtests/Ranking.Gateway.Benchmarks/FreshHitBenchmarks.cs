@@ -20,7 +20,7 @@ namespace Ranking.Gateway.Benchmarks;
 /// One FRESH hit through the gateway's real middleware, in memory (TestServer: no sockets), for the ranking endpoint
 /// and for a cached proxy route, with and without <c>If-None-Match</c> (a 304), the ranking also br-compressed, beside a bare endpoint that writes the
 /// same bytes (body and cache headers, as constants) from memory. Needs the project's Redis and PostgreSQL (<c>scripts/services-up.sh</c>), found through
-/// <c>ConnectionStrings__Redis</c> and <c>ConnectionStrings__Postgres</c> as the tests find them; it seeds one group and
+/// <c>ConnectionStrings__Redis</c> and <c>ConnectionStrings__Postgres</c> as the tests find them; it seeds one group (in a `bench` schema of its own) and
 /// warms its entry (one MISS) before measuring. The entries' fresh window and L1 lifetime are long, so every measured
 /// request is a FRESH hit from the in-process L1.
 /// </summary>
@@ -78,6 +78,9 @@ public class FreshHitBenchmarks
         var redis = Environment.GetEnvironmentVariable("ConnectionStrings__Redis") ?? "127.0.0.1:6479";
         var postgres = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
             ?? "Host=127.0.0.1;Port=5479;Database=ranking;Username=ranking;Password=ranking";
+        // Its own table, in a schema of its own that the gateway's connection searches first, so the project's
+        // `ranking` database keeps only what scripts/run.sh loads (its demo data loads into an empty table only).
+        postgres = new NpgsqlConnectionStringBuilder(postgres) { SearchPath = "bench,public" }.ConnectionString;
         await SeedAsync(postgres);
 
         // The cached route's upstream: answers the ranking's bytes (set below), reached only by the warm-up miss.
@@ -192,8 +195,10 @@ public class FreshHitBenchmarks
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             """
-            DELETE FROM ranking_scores WHERE group_id = @g;
-            INSERT INTO ranking_scores (group_id, user_id, score)
+            CREATE SCHEMA IF NOT EXISTS bench;
+            CREATE TABLE IF NOT EXISTS bench.ranking_scores (LIKE public.ranking_scores INCLUDING ALL);
+            DELETE FROM bench.ranking_scores WHERE group_id = @g;
+            INSERT INTO bench.ranking_scores (group_id, user_id, score)
             SELECT @g, 'user-' || i, 1000000 - i * 7 FROM generate_series(1, 100) AS i;
             """,
             connection);
