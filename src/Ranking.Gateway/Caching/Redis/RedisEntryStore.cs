@@ -172,14 +172,8 @@ internal sealed partial class RedisEntryStore
     }
 
     // Runs a script that writes an entry and announces it: ARGV = generatedAt, envelope, channel, message, then more.
-    private async Task<bool?> WriteAsync(string script, string key, CacheEntry entry, params RedisValue[] more)
-    {
-        if (_breaker.IsOpen)
-        {
-            return null;
-        }
-
-        try
+    private Task<bool?> WriteAsync(string script, string key, CacheEntry entry, params RedisValue[] more) =>
+        TryAsync(async db =>
         {
             RedisValue[] args =
             [
@@ -189,38 +183,20 @@ internal sealed partial class RedisEntryStore
                 $"{_instanceId}\n{key}",
                 .. more,
             ];
-            return (int)await _redis.GetDatabase().ScriptEvaluateAsync(script, [EntryKey(key)], args) == 1;
-        }
-        catch (Exception ex) when (IsRedisFailure(ex))
-        {
-            Fail(ex);
-            return null;
-        }
-    }
+            return (int)await db.ScriptEvaluateAsync(script, [EntryKey(key)], args) == 1;
+        });
 
     /// <summary>Deletes an entry; every other instance hears of it and drops its in-process copy.</summary>
     /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
-    public async Task<bool?> DeleteAsync(string key)
-    {
-        if (_breaker.IsOpen)
-        {
-            return null;
-        }
-
-        try
-        {
-            return (int)await _redis.GetDatabase().ScriptEvaluateAsync(DeleteScript, [EntryKey(key)], [_channel.ToString(), $"{_instanceId}\n{key}"]) == 1;
-        }
-        catch (Exception ex) when (IsRedisFailure(ex))
-        {
-            Fail(ex);
-            return null;
-        }
-    }
+    public Task<bool?> DeleteAsync(string key) =>
+        TryAsync(async db => (int)await db.ScriptEvaluateAsync(DeleteScript, [EntryKey(key)], [_channel.ToString(), $"{_instanceId}\n{key}"]) == 1);
 
     /// <summary>Whether some instance holds the key's refresh lock (<see cref="LockKey"/>).</summary>
     /// <returns>Null if Redis is unavailable.</returns>
-    public async Task<bool?> IsLockHeldAsync(string key)
+    public Task<bool?> IsLockHeldAsync(string key) => TryAsync(db => db.KeyExistsAsync(LockKey(key)));
+
+    // One yes-or-no question to Redis, asked only while the breaker is closed; null when Redis is unavailable.
+    private async Task<bool?> TryAsync(Func<IDatabase, Task<bool>> ask)
     {
         if (_breaker.IsOpen)
         {
@@ -229,7 +205,7 @@ internal sealed partial class RedisEntryStore
 
         try
         {
-            return await _redis.GetDatabase().KeyExistsAsync(LockKey(key));
+            return await ask(_redis.GetDatabase());
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
