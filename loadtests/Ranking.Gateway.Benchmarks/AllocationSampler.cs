@@ -12,30 +12,33 @@ internal sealed class AllocationSampler : EventListener
 {
     private readonly ConcurrentDictionary<string, int> _samples = new();
 
+    /// <summary>Bytes allocated per hit, every case, exact (<c>GC.GetTotalAllocatedBytes(precise: true)</c> over many hits): a quick check between benchmark runs.</summary>
+    public static async Task BytesAsync()
+    {
+        var benchmarks = new FreshHitBenchmarks();
+        benchmarks.Setup();
+        foreach (var name in Cases)
+        {
+            var hit = Case(benchmarks, name);
+            await RepeatAsync(hit, 2_000);
+            const int Hits = 20_000;
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            await RepeatAsync(hit, Hits);
+
+            Console.WriteLine($"{name,-12} {(GC.GetTotalAllocatedBytes(precise: true) - before) / (double)Hits,9:N1} B/hit");
+        }
+
+        benchmarks.Cleanup();
+    }
+
     public static async Task RunAsync(string name)
     {
         var benchmarks = new FreshHitBenchmarks();
         benchmarks.Setup();
-        Func<Task<int>> hit = name switch
-        {
-            "bare" => benchmarks.Bare,
-            "ranking" => benchmarks.Ranking,
-            "ranking-304" => benchmarks.RankingNotModified,
-            "ranking-br" => benchmarks.RankingBrotli,
-            "proxy" => benchmarks.Proxy,
-            "proxy-304" => benchmarks.ProxyNotModified,
-            _ => throw new ArgumentException($"Unknown case '{name}'."),
-        };
-        for (var i = 0; i < 2_000; i++)
-        {
-            await hit();
-        }
-
+        var hit = Case(benchmarks, name);
+        await RepeatAsync(hit, 2_000);
         using var sampler = new AllocationSampler();
-        for (var i = 0; i < 50_000; i++)
-        {
-            await hit();
-        }
+        await RepeatAsync(hit, 50_000);
 
         foreach (var (type, count) in sampler._samples.OrderByDescending(s => s.Value).Take(40))
         {
@@ -44,6 +47,28 @@ internal sealed class AllocationSampler : EventListener
 
         benchmarks.Cleanup();
     }
+
+    private static async Task RepeatAsync(Func<Task<int>> hit, int times)
+    {
+        for (var i = 0; i < times; i++)
+        {
+            await hit();
+        }
+    }
+
+    private static readonly string[] Cases = ["bare", "ranking", "ranking-304", "ranking-br", "proxy", "proxy-304"];
+
+    private static Func<Task<int>> Case(FreshHitBenchmarks benchmarks, string name) =>
+        name switch
+        {
+            "bare" => benchmarks.Bare,
+            "ranking" => benchmarks.Ranking,
+            "ranking-304" => benchmarks.RankingNotModified,
+            "ranking-br" => benchmarks.RankingBrotli,
+            "proxy" => benchmarks.Proxy,
+            "proxy-304" => benchmarks.ProxyNotModified,
+            _ => throw new ArgumentException($"Unknown case '{name}'; one of {string.Join(", ", Cases)}."),
+        };
 
     protected override void OnEventSourceCreated(EventSource source)
     {

@@ -129,11 +129,13 @@ public class FreshHitBenchmarks
             }
         }
 
-        // A host built as the gateway's (WebApplication.CreateBuilder, its logging: a host with an enabled logger starts
-        // an Activity and a log scope per request), with one endpoint and nothing else.
+        // A host built as the gateway's (WebApplication.CreateBuilder, its logging: like its appsettings.json, no per-request
+        // Activity and log scope, which an enabled Microsoft.AspNetCore.Hosting.Diagnostics logger would start), with one
+        // endpoint and nothing else.
         var bare = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Benchmark", ContentRootPath = AppContext.BaseDirectory });
         bare.WebHost.UseTestServer();
         bare.Logging.SetMinimumLevel(LogLevel.Warning);
+        bare.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         _bare = bare.Build();
         // The same bytes: the gateway's body and, as constants, the headers its FRESH hit carries.
         var body = _body;

@@ -8,6 +8,12 @@ internal static class BenchmarkProgram
     // allocations by type instead (AllocationSampler).
     public static async Task Main(string[] args)
     {
+        if (args is ["--bytes"])
+        {
+            await AllocationSampler.BytesAsync();
+            return;
+        }
+
         if (args is ["--allocations", var name])
         {
             await AllocationSampler.RunAsync(name);

@@ -32,6 +32,8 @@ internal static class BaselineServer
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // As the gateway's appsettings.json: no per-request Activity and log scope for a category that logs nothing.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();
         app.Logger.LogWarning("Baseline server on port {Port}; server GC: {ServerGC}", port, System.Runtime.GCSettings.IsServerGC);

@@ -28,7 +28,8 @@ public static class GatewayApplicationExtensions
 
         app.UseClientLimits();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseMiddleware<EmptyErrorProblems>();
+        app.UseAuthorizationWhereAsked();
         app.MapRanking().RateLimitedByRankingPolicy();
         app.MapAdmin();
         app.MapReverseProxy(proxy =>

@@ -16,7 +16,8 @@ internal static partial class RankingEndpoint
         var reader = services.GetRequiredService<RankingReader>();
         var known = services.GetRequiredService<KnownGroups>();
         var time = services.GetRequiredService<TimeProvider>();
-        return endpoints.MapMethods("/ranking/{group}", [HttpMethods.Get, HttpMethods.Head], (HttpContext context, string group) => HandleAsync(context, group, reader, known, time));
+        // A RequestDelegate, not a handler with bound parameters: no generated binding code runs per request.
+        return endpoints.MapMethods("/ranking/{group}", [HttpMethods.Get, HttpMethods.Head], context => HandleAsync(context, (string)context.Request.RouteValues["group"]!, reader, known, time));
     }
 
     // \z, not $: $ also matches before a trailing newline.
@@ -31,7 +32,7 @@ internal static partial class RankingEndpoint
             return;
         }
 
-        if (!TryReadLimit(context.Request.Query["limit"], out var limit))
+        if (!TryReadLimit(context.Request, out var limit))
         {
             await Problems.WriteAsync(context, 400, "Invalid limit", $"limit must be a whole number from 1 to {RankingReader.MaxLimit}.");
             return;
@@ -64,9 +65,16 @@ internal static partial class RankingEndpoint
         await AnswerWriter.WriteAsync(context, lookup, now, slice.Body, slice.ETag);
     }
 
-    private static bool TryReadLimit(Microsoft.Extensions.Primitives.StringValues values, out int limit)
+    private static bool TryReadLimit(HttpRequest request, out int limit)
     {
         limit = RankingReader.MaxLimit;
+        // Without a query string, Request.Query would still build a query feature for nothing.
+        if (!request.QueryString.HasValue)
+        {
+            return true;
+        }
+
+        var values = request.Query["limit"];
         return values.Count switch
         {
             0 => true,

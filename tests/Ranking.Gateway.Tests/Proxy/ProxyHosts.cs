@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Ranking.Gateway.Tests.Infrastructure;
 
@@ -32,8 +33,9 @@ internal static class ProxyHosts
         return settings;
     }
 
-    public static GatewayHost Create(TestDatabase database, string prefix, FakeTimeProvider time, UpstreamServer upstream, IDictionary<string, string?>? extra = null) =>
-        new(database, prefix, time, Settings(upstream, extra));
+    public static GatewayHost Create(
+        TestDatabase database, string prefix, FakeTimeProvider time, UpstreamServer upstream, IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null) =>
+        new(database, prefix, time, Settings(upstream, extra), services: services);
 
     /// <summary>
     /// A cached route and a plain one with the same transforms ("Name=Value|Name=Value", <c>{route}</c> standing for the
