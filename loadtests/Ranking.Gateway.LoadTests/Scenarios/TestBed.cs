@@ -76,7 +76,7 @@ internal sealed class TestBed : IAsyncDisposable
         var bed = new TestBed(args, runId, postgres);
         try
         {
-            await bed.CheckPostgresAsync(cancellationToken);
+            await CheckPostgresAsync(postgres, cancellationToken);
             if (args.StartsInstances)
             {
                 await bed.StartInstancesAsync(options, cancellationToken);
@@ -126,11 +126,18 @@ internal sealed class TestBed : IAsyncDisposable
         await _postgres.DisposeAsync();
     }
 
-    private async Task CheckPostgresAsync(CancellationToken cancellationToken)
+    /// <summary>Stops the run with a clear message (a <see cref="SetupException"/>) when PostgreSQL does not answer.</summary>
+    public static async Task CheckPostgresAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var postgres = NpgsqlDataSource.Create(connectionString);
+        await CheckPostgresAsync(postgres, cancellationToken);
+    }
+
+    private static async Task CheckPostgresAsync(NpgsqlDataSource postgres, CancellationToken cancellationToken)
     {
         try
         {
-            await using var command = _postgres.CreateCommand("SELECT 1");
+            await using var command = postgres.CreateCommand("SELECT 1");
             await command.ExecuteScalarAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)

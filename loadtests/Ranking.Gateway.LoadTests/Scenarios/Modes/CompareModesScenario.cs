@@ -13,6 +13,8 @@ internal static class CompareModesScenario
 {
     public static async Task<RunReport> RunAsync(Arguments args, IReadOnlyList<string> commandLine, CancellationToken cancellationToken)
     {
+        // Each mode seeds its database before its test bed starts: check PostgreSQL first, as every other scenario does.
+        await TestBed.CheckPostgresAsync(args.Postgres, cancellationToken);
         var runId = TestBed.NewRunId();
         var plans = args.CostGrowth ? CostGrowthPlans(args) : [.. args.Modes.Select(m => new ModePlan(m, args.Groups, args.Instances, m))];
         var report = new RunReport
