@@ -3,10 +3,11 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace Ranking.Gateway.Hosting;
 
 /// <summary>
-/// An error answered without a body (routing's 404 and 405, a proxied upstream's empty 404) gets an
-/// <c>application/problem+json</c> body, as <c>UseStatusCodePages</c> with <c>AddProblemDetails</c> writes it (text
-/// when the client accepts no JSON), without what that middleware adds to every request: a request feature and an
-/// <c>HttpContext.Items</c> entry. A FRESH hit passes through with one check after the endpoint.
+/// An error answered without a body (routing's 404 and 405) gets an <c>application/problem+json</c> body, as
+/// <c>UseStatusCodePages</c> with <c>AddProblemDetails</c> writes it (text when the client accepts no JSON), without what
+/// that middleware adds to every request: a request feature and an <c>HttpContext.Items</c> entry. A FRESH hit passes
+/// through with one check after the endpoint. A proxied upstream's bodiless error is passed on as it came (YARP has
+/// started the answer).
 /// </summary>
 internal sealed class EmptyErrorProblems(RequestDelegate next, IProblemDetailsService problems)
 {

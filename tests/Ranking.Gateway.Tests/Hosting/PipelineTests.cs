@@ -13,8 +13,9 @@ using Ranking.Gateway.Tests.Proxy;
 namespace Ranking.Gateway.Tests.Hosting;
 
 /// <summary>
-/// What the host's middleware does around the endpoints: nothing per request on a FRESH hit, problem details for a
-/// bodiless error, and a route's authorization still enforced although it no longer runs for every request.
+/// What the host's middleware does around the endpoints: nothing per request on a FRESH hit, problem details for the
+/// gateway's own bodiless errors (never for an upstream's), and a route's authorization still enforced although it no
+/// longer runs for every request.
 /// </summary>
 public sealed class PipelineTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
 {
@@ -60,6 +61,24 @@ public sealed class PipelineTests(TestDatabase database) : IClassFixture<TestDat
         ProblemAssert.IsProblem(wrongMethod, HttpStatusCode.MethodNotAllowed, "Method Not Allowed");
         Assert.Equal("GET, HEAD", wrongMethod.Message.Content.Headers.Allow.Count > 0 ? string.Join(", ", wrongMethod.Message.Content.Headers.Allow) : "");
         Assert.Equal((HttpStatusCode.NotFound, "text/plain", "Status Code: 404; Not Found"), (text.Status, text.Message.Content.Headers.ContentType?.MediaType, text.Body));
+    }
+
+    [Fact]
+    public async Task An_upstream_s_bodiless_error_is_passed_on_as_it_came()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Routes:up:ClusterId"] = "existing",
+            ["ReverseProxy:Routes:up:Match:Path"] = "/up/{**rest}",
+            ["ReverseProxy:Routes:up:Transforms:0:PathRemovePrefix"] = "/up",
+        };
+        await using var host = ProxyHosts.Create(database, RealServices.NewKeyPrefix(), _time, _upstream, settings);
+        var client = host.CreateClient();
+
+        var missing = await client.GetAnswerAsync("/up/ranking/missing?limit=3");
+
+        Assert.Equal((HttpStatusCode.NotFound, "", null), (missing.Status, missing.Body, missing.Message.Content.Headers.ContentType?.MediaType));
+        Assert.Equal(1, _upstream.Requests("ranking"));
     }
 
     [Fact]
