@@ -127,6 +127,24 @@ public sealed class AnswerWriterTests
         Assert.Equal(new byte[] { 1, 2 }, Body(context));
     }
 
+    [Fact]
+    public async Task Header_values_are_made_once_per_entry_and_once_per_second_of_its_age_not_per_hit()
+    {
+        var (first, again, nextSecond) = (Context(), Context(), Context());
+
+        await AnswerWriter.WriteAsync(first, new CacheLookup(Entry, CacheStatus.Fresh), Generated.AddSeconds(12.1));
+        await AnswerWriter.WriteAsync(again, new CacheLookup(Entry, CacheStatus.Fresh), Generated.AddSeconds(12.9));
+        await AnswerWriter.WriteAsync(nextSecond, new CacheLookup(Entry, CacheStatus.Fresh), Generated.AddSeconds(13.1));
+
+        // The same string instances: nothing was formatted for the second hit.
+        Assert.Same(first.Response.Headers.CacheControl.ToString(), again.Response.Headers.CacheControl.ToString());
+        Assert.Same(first.Response.Headers.CacheControl.ToString(), nextSecond.Response.Headers.CacheControl.ToString());
+        Assert.Same(first.Response.Headers.Age.ToString(), again.Response.Headers.Age.ToString());
+        Assert.Same(first.Response.Headers["Cache-Status"].ToString(), again.Response.Headers["Cache-Status"].ToString());
+        Assert.Same(first.Response.Headers["X-Cache-Status"].ToString(), again.Response.Headers["X-Cache-Status"].ToString());
+        Assert.Equal(("13", "Ranking.Gateway; hit; ttl=46"), (nextSecond.Response.Headers.Age.ToString(), nextSecond.Response.Headers["Cache-Status"].ToString()));
+    }
+
     private static DefaultHttpContext Context()
     {
         var context = new DefaultHttpContext();

@@ -43,6 +43,24 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
     }
 
     [Fact]
+    public async Task An_answer_the_upstream_compressed_is_stored_and_served_as_it_came_whatever_the_client_accepts()
+    {
+        var miss = await _clients[0].GetAnswerAsync("/api/gzipped");
+        using var askingForBrotli = new HttpRequestMessage(HttpMethod.Get, "/api/gzipped");
+        askingForBrotli.Headers.AcceptEncoding.ParseAdd("br");
+        var hit = await _clients[1].SendAnswerAsync(askingForBrotli);
+
+        Assert.Equal(("MISS", "FRESH"), (miss.CacheStatus, hit.CacheStatus));
+        foreach (var answer in new[] { miss, hit })
+        {
+            Assert.Equal(UpstreamServer.Gzipped, await answer.Message.Content.ReadAsByteArrayAsync());
+            Assert.Equal(["gzip"], answer.Message.Content.Headers.ContentEncoding);
+        }
+
+        Assert.Equal(1, _upstream.Requests("gzipped"));
+    }
+
+    [Fact]
     public async Task A_stale_route_is_refreshed_once_in_the_background_while_clients_get_the_stale_copy()
     {
         var first = await _clients[0].GetAnswerAsync("/api/items/stale");

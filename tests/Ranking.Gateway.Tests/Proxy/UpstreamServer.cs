@@ -23,6 +23,9 @@ public sealed class UpstreamServer : IAsyncDisposable
     /// <summary>How old /ranking/{group} says its rankings are.</summary>
     public static readonly TimeSpan RankingAge = TimeSpan.FromSeconds(30);
 
+    /// <summary>What /api/gzipped answers: a JSON document, gzip-encoded by the upstream.</summary>
+    public static readonly byte[] Gzipped = Gzip(string.Concat(Enumerable.Repeat("{\"item\":\"compressed by the upstream\"}", 40)));
+
     public string Address { get; private set; } = "";
 
     /// <summary>When set, /api/items answers 500.</summary>
@@ -62,6 +65,13 @@ public sealed class UpstreamServer : IAsyncDisposable
             return Fail
                 ? Results.Text("upstream broke", "text/plain", statusCode: 500)
                 : Results.Json(new { id, version = _version, query = context.Request.QueryString.Value ?? "" });
+        });
+        // An answer the upstream compressed itself.
+        app.MapGet("/api/gzipped", (HttpContext c) =>
+        {
+            Count("gzipped");
+            c.Response.Headers.ContentEncoding = "gzip";
+            return Results.Bytes(Gzipped, "application/json");
         });
         // Whatever a route's transforms make of a request: the request line and every header, sorted.
         app.MapGet("/echo/{**rest}", (HttpContext c) =>
@@ -148,6 +158,17 @@ public sealed class UpstreamServer : IAsyncDisposable
         await app.StartAsync();
         Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         _app = app;
+    }
+
+    private static byte[] Gzip(string text)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes(text));
+        }
+
+        return buffer.ToArray();
     }
 
     public async Task StopAsync()
