@@ -57,7 +57,7 @@ internal sealed partial class LocalCache
             var loaded = new TaskCompletionSource<L1Item>(TaskCreationOptions.RunContinuationsAsynchronously);
             if (_loading.TryAdd(key, loaded.Task))
             {
-                _ = CompleteAsync(key, load(state), keepFor, loaded);
+                _ = CompleteAsync(key, state, load, keepFor, loaded);
                 return loaded.Task.WaitAsync(cancellationToken);
             }
         }
@@ -65,11 +65,13 @@ internal sealed partial class LocalCache
 
     public void Remove(string key) => Observe(_hybrid.RemoveAsync(key));
 
-    private async Task CompleteAsync(string key, Task<L1Item> load, TimeSpan keepFor, TaskCompletionSource<L1Item> loaded)
+    // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
+    // load for every waiter and frees the key.
+    private async Task CompleteAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, TimeSpan keepFor, TaskCompletionSource<L1Item> loaded)
     {
         try
         {
-            var item = await load;
+            var item = await load(state);
             if (item.Keepable && keepFor > TimeSpan.Zero)
             {
                 // Kept before the load is no longer "under way", so a reader finds one or the other.

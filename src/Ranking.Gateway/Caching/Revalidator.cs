@@ -27,13 +27,25 @@ internal sealed partial class Revalidator(
     /// <summary>Starts a background refresh of <paramref name="stale"/> unless one for its key runs on this instance.</summary>
     public void Start(in CacheRequest request, CacheEntry stale)
     {
-        if (_revalidating.TryAdd(request.Key, 0))
+        if (!_revalidating.TryAdd(request.Key, 0))
+        {
+            return;
+        }
+
+        OriginRequest call;
+        try
         {
             // Captured now, while the reader's request is alive; the refresh outlives it.
-            var read = request;
-            var call = request.Capture(FetchReason.Refresh);
-            _ = Task.Run(() => RevalidateAsync(read, call, stale), CancellationToken.None);
+            call = request.Capture(FetchReason.Refresh);
         }
+        catch
+        {
+            _revalidating.TryRemove(request.Key, out _);
+            throw;
+        }
+
+        var read = request;
+        _ = Task.Run(() => RevalidateAsync(read, call, stale), CancellationToken.None);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ internal sealed class CompressedVariants
 
     private readonly byte[] _body;
     private readonly string _etag;
+    private readonly Lock _gate = new();
     private Variant? _gzip;
     private Variant? _brotli;
 
@@ -31,8 +32,17 @@ internal sealed class CompressedVariants
     {
         var variants = Table.TryGetValue(body, out var found) ? found : Add(body, etag);
         return coding == ContentCoding.Brotli
-            ? variants._brotli ??= new Variant(Brotli(variants._body), Tagged(variants._etag, "br"), "br")
-            : variants._gzip ??= new Variant(Gzip(variants._body), Tagged(variants._etag, "gzip"), "gzip");
+            ? variants._brotli ?? variants.Make(ref variants._brotli, Brotli, "br")
+            : variants._gzip ?? variants.Make(ref variants._gzip, Gzip, "gzip");
+    }
+
+    // Once per body and coding: the hits that arrive together after a refresh wait for one compression, not each do it.
+    private Variant Make(ref Variant? variant, Func<byte[], byte[]> compress, string coding)
+    {
+        lock (_gate)
+        {
+            return variant ??= new Variant(compress(_body), Tagged(_etag, coding), coding);
+        }
     }
 
     private static CompressedVariants Add(byte[] body, string etag)

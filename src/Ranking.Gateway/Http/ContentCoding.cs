@@ -14,10 +14,14 @@ internal enum ContentCoding
 /// <summary>Reads <c>Accept-Encoding</c> (RFC 9110 §12.5.3) without allocating.</summary>
 internal static class AcceptEncoding
 {
-    /// <returns>br if the client accepts it, else gzip if it does, else identity; a coding with <c>q=0</c> is refused.</returns>
+    /// <returns>
+    /// br if the client accepts it, else gzip if it does, else identity. A coding with <c>q=0</c> is refused; <c>*</c>
+    /// stands for the codings the header does not name, so <c>br;q=0, *</c> is gzip.
+    /// </returns>
     public static ContentCoding Pick(StringValues header)
     {
-        bool brotli = false, gzip = false;
+        // Per coding: 1 accepted, -1 refused, 0 not named.
+        int brotli = 0, gzip = 0, any = 0;
         foreach (var value in header)
         {
             var list = value.AsSpan();
@@ -26,18 +30,25 @@ internal static class AcceptEncoding
                 var item = list[range];
                 var parameters = item.IndexOf(';');
                 var name = (parameters < 0 ? item : item[..parameters]).Trim();
-                if (parameters >= 0 && IsRefused(item[(parameters + 1)..]))
+                var verdict = parameters >= 0 && IsRefused(item[(parameters + 1)..]) ? -1 : 1;
+                if (name is "*")
                 {
-                    continue;
+                    any = verdict;
                 }
-
-                var any = name is "*";
-                brotli |= any || name.Equals("br", StringComparison.OrdinalIgnoreCase);
-                gzip |= any || name.Equals("gzip", StringComparison.OrdinalIgnoreCase) || name.Equals("x-gzip", StringComparison.OrdinalIgnoreCase);
+                else if (name.Equals("br", StringComparison.OrdinalIgnoreCase))
+                {
+                    brotli = verdict;
+                }
+                else if (name.Equals("gzip", StringComparison.OrdinalIgnoreCase) || name.Equals("x-gzip", StringComparison.OrdinalIgnoreCase))
+                {
+                    gzip = verdict;
+                }
             }
         }
 
-        return brotli ? ContentCoding.Brotli : gzip ? ContentCoding.Gzip : ContentCoding.Identity;
+        return (brotli == 0 ? any : brotli) > 0 ? ContentCoding.Brotli
+            : (gzip == 0 ? any : gzip) > 0 ? ContentCoding.Gzip
+            : ContentCoding.Identity;
     }
 
     // ";q=0" (or 0.0, 0.000): the client refuses this coding.

@@ -108,8 +108,9 @@ internal static class ProxyCacheKey
 
                     written += name.AsSpan().ToLowerInvariant(chars.AsSpan(written));
                     chars[written++] = ':';
-                    values.ToString().CopyTo(chars.AsSpan(written));
-                    written += values.ToString().Length;
+                    var value = values.ToString();
+                    value.CopyTo(chars.AsSpan(written));
+                    written += value.Length;
                 }
             }
 

@@ -20,6 +20,11 @@ public sealed class CompressedAnswerTests
     [InlineData("br;q=0, gzip;q=0.1", ContentCoding.Gzip)]
     [InlineData("br;q=0.0, gzip;q=0", ContentCoding.Identity)]
     [InlineData("*", ContentCoding.Brotli)]
+    [InlineData("br;q=0, *", ContentCoding.Gzip)]
+    [InlineData("*, br;q=0", ContentCoding.Gzip)]
+    [InlineData("gzip;q=0, br;q=0, *", ContentCoding.Identity)]
+    [InlineData("*;q=0", ContentCoding.Identity)]
+    [InlineData("*;q=0, gzip", ContentCoding.Gzip)]
     [InlineData("deflate, identity", ContentCoding.Identity)]
     [InlineData("", ContentCoding.Identity)]
     internal void Accept_encoding_picks_br_then_gzip_and_honours_q_0(string header, ContentCoding expected)
@@ -70,6 +75,26 @@ public sealed class CompressedAnswerTests
 
         Assert.Same(CompressedVariants.Of(entry.Body, entry.ETag, ContentCoding.Brotli), CompressedVariants.Of(entry.Body, entry.ETag, ContentCoding.Brotli));
         Assert.Equal(Body(first), Body(second));
+    }
+
+    [Fact]
+    public async Task Readers_asking_at_once_for_a_new_body_share_one_compression()
+    {
+        var body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{{\"rank\":{i}}},")));
+        using var start = new Barrier(4);
+
+        // Dedicated threads, released together: each asks for the br copy of a body nobody compressed yet.
+        var variants = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                start.SignalAndWait();
+                return CompressedVariants.Of(body, "\"big\"", ContentCoding.Brotli);
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray());
+
+        Assert.All(variants, v => Assert.Same(variants[0], v));
     }
 
     [Fact]
