@@ -66,28 +66,35 @@ internal sealed partial class LocalCache
     public void Remove(string key) => Observe(_hybrid.RemoveAsync(key));
 
     // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
-    // load for every waiter and frees the key.
+    // load for every waiter and frees the key. The key is freed before the waiters resume, so a waiter that drops this
+    // load's copy (out of date by the time it looks) loads again rather than finding this load still "under way".
     private async Task CompleteAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, TimeSpan keepFor, TaskCompletionSource<L1Item> loaded)
     {
+        L1Item? item = null;
+        Exception? error = null;
         try
         {
-            var item = await load(state);
+            item = await load(state);
             if (item.Keepable && keepFor > TimeSpan.Zero)
             {
                 // Kept before the load is no longer "under way", so a reader finds one or the other.
                 var options = new HybridCacheEntryOptions { Expiration = keepFor, LocalCacheExpiration = keepFor, Flags = HybridCacheEntryFlags.DisableDistributedCache };
                 await _hybrid.SetAsync<L1Item?>(key, item, options);
             }
-
-            loaded.SetResult(item);
         }
         catch (Exception ex)
         {
-            loaded.SetException(ex);
+            error = ex;
         }
-        finally
+
+        _loading.TryRemove(new KeyValuePair<string, Task<L1Item>>(key, loaded.Task));
+        if (error is null)
         {
-            _loading.TryRemove(new KeyValuePair<string, Task<L1Item>>(key, loaded.Task));
+            loaded.SetResult(item!);
+        }
+        else
+        {
+            loaded.SetException(error);
         }
     }
 
