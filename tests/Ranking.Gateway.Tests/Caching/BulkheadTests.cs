@@ -22,8 +22,9 @@ public sealed class BulkheadTests(TestDatabase database) : OneGatewayTest(databa
         await Eventually.Until(() => Host.Faults.Waiting == 2, "two fetches at the origin");
         var rejected = await Eventually.Until(
             () => Task.FromResult(misses.Where(m => m.IsCompleted).ToArray()),
-            done => done.Length == 7,
+            done => done.Length >= 7,
             "seven misses answered without waiting");
+        Assert.Equal(7, rejected.Length);
         Assert.All(rejected, m =>
         {
             ProblemAssert.IsProblem(m.Result, HttpStatusCode.ServiceUnavailable, "Ranking unavailable");
@@ -45,6 +46,8 @@ public sealed class BulkheadTests(TestDatabase database) : OneGatewayTest(databa
         var settings = GatewayHost.Policy();
         settings["Gateway:Policies:ranking:MaxConcurrentFetches"] = "2";
         settings["Gateway:Policies:ranking:MaxQueuedFetches"] = "1";
+        // The held fetches must not time out while the test counts (a slow CI run): that would free a slot.
+        settings["Gateway:Policies:ranking:OriginTimeout"] = "00:00:20";
         return settings;
     }
 }

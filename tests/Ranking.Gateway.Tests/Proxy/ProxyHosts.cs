@@ -21,7 +21,8 @@ internal static class ProxyHosts
             ["Gateway:Policies:upstream:FreshJitter"] = "00:00:00",
             ["Gateway:Policies:upstream:Stale"] = "00:10:00",
             ["Gateway:Policies:upstream:StaleIfError"] = "01:00:00",
-            ["Gateway:Policies:upstream:OriginTimeout"] = "00:00:05",
+            // Long enough that a fill the test holds at the upstream never times out under a slow CI run.
+            ["Gateway:Policies:upstream:OriginTimeout"] = "00:00:20",
             ["Gateway:Policies:upstream:QueryKeys:0"] = "page",
             ["Gateway:Policies:upstream:VaryByHeaders:0"] = "Accept-Language",
         };

@@ -41,8 +41,9 @@ public sealed class RouteBulkheadTests(TestDatabase database) : IClassFixture<Te
         await Eventually.Until(() => _upstream.Waiting == 2, "two fills at the upstream");
         var rejected = await Eventually.Until(
             () => Task.FromResult(misses.Where(m => m.IsCompleted).ToArray()),
-            done => done.Length == 7,
+            done => done.Length >= 7,
             "seven misses answered without waiting");
+        Assert.Equal(7, rejected.Length);
         Assert.All(rejected, m =>
         {
             ProblemAssert.IsProblem(m.Result, HttpStatusCode.ServiceUnavailable, "Upstream busy");

@@ -41,7 +41,9 @@ public sealed class UpstreamServer : IAsyncDisposable
 
     public int Requests(string name) => _requests.GetValueOrDefault(name);
 
-    public int Waiting { get; private set; }
+    private int _waiting;
+
+    public int Waiting => Volatile.Read(ref _waiting);
 
     public void NextVersion() => Interlocked.Increment(ref _version);
 
@@ -200,9 +202,9 @@ public sealed class UpstreamServer : IAsyncDisposable
     {
         if (_gate is { } gate)
         {
-            Waiting++;
+            Interlocked.Increment(ref _waiting);
             await gate.Task;
-            Waiting--;
+            Interlocked.Decrement(ref _waiting);
         }
     }
 
