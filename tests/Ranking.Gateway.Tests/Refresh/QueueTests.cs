@@ -33,6 +33,7 @@ public sealed class QueueTests : IAsyncLifetime
     private string Key(string name) => name switch
     {
         "dirty" => _fleet.Prefix + "{refresh}:dirty",
+        "dirty:taken" => _fleet.Prefix + "{refresh}:dirty:taken",
         "leader" => _fleet.Prefix + "{refresh:leader}",
         _ => ShardKey(0, name),
     };
@@ -113,7 +114,11 @@ public sealed class QueueTests : IAsyncLifetime
     public async Task Duplicate_changes_of_one_group_are_coalesced_into_one_recompute()
     {
         await SeedAsync("d", 1);
-        var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0")));
+
+        // A lease that cannot lapse while the consumer's host starts: a new leader's first pass re-reads the overlap
+        // window, and would queue d1 again once the consumer has taken it (harmless, but not what this test counts).
+        var lease = ("Ranking:Refresh:LeaseDuration", "00:00:30");
+        var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0"), lease));
         await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 1, "the first pass");
         Assert.Equal(1, await Redis.StreamLengthAsync(Key("queue")));
 
@@ -127,9 +132,28 @@ public sealed class QueueTests : IAsyncLifetime
         }
 
         Assert.Equal(1, await Redis.StreamLengthAsync(Key("queue")));
-        var consumer = _fleet.Start(Settings());
+        var consumer = _fleet.Start(Settings(lease));
         await HandledAsync([consumer], 1);
         Assert.Equal(1, await _fleet.Database.BatchQueriesAsync());
+    }
+
+    [Fact]
+    public async Task Dirty_marks_a_producer_took_and_never_queued_are_queued_by_the_next_pass()
+    {
+        await SeedAsync("m", 1);
+        var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0")));
+        await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 1, "the first pass");
+
+        // What a producer that died between taking marks and queueing them leaves behind, and a writer's new mark.
+        await Redis.SetAddAsync(Key("dirty:taken"), ["m-lost1", "m-lost2"]);
+        await Redis.SetAddAsync(Key("dirty"), "m-new");
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 2, "the next pass");
+
+        var queued = (await Redis.StreamRangeAsync(Key("queue"))).Select(e => (string)e["g"]!).Order(StringComparer.Ordinal);
+        Assert.Equal(["m-lost1", "m-lost2", "m-new", "m1"], queued);
+        Assert.Equal(0, await Redis.SetLengthAsync(Key("dirty:taken")));
+        Assert.Equal(0, await Redis.SetLengthAsync(Key("dirty")));
     }
 
     // What `redis-cli cluster keyslot` answered for these on the local cluster.

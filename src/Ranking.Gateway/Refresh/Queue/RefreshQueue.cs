@@ -19,7 +19,8 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// <item><c>{prefix}{refresh:N}:dead</c> — the dead-letter stream (capped at about 10,000 items).</item>
 /// </list>
 /// Keys used alone, each in a slot of its own: <c>{prefix}{refresh}:dirty</c>, the set writers may <c>SADD</c> changed
-/// group ids to (its name is the writers' contract, so it does not depend on the shard count);
+/// group ids to (its name is the writers' contract, so it does not depend on the shard count), with
+/// <c>{prefix}{refresh}:dirty:taken</c> in its slot, the marks a producer has taken and not yet queued;
 /// <c>{prefix}{refresh:leader}</c>, <c>{prefix}{refresh:watermark}</c>, <c>{prefix}{refresh:vouch}</c> — the producer's
 /// lease, how far it has read changes, and until when it vouches for cached entries. <c>{prefix}{refresh}:wake</c> is the
 /// channel that wakes idle consumers.
@@ -40,6 +41,21 @@ internal sealed class RefreshQueue
           end
         end
         return added
+        """;
+
+    // Takes up to ARGV[1] dirty marks, moving them to the taken set, where they stay until queued. Marks a producer took
+    // and did not queue (it died, or Redis failed between the steps) are taken again first.
+    private const string TakeDirtyScript = """
+        local count = tonumber(ARGV[1])
+        local groups = redis.call('SRANDMEMBER', KEYS[2], count)
+        if #groups < count then
+          local popped = redis.call('SPOP', KEYS[1], count - #groups)
+          if #popped > 0 then
+            redis.call('SADD', KEYS[2], unpack(popped))
+            for _, g in ipairs(popped) do groups[#groups + 1] = g end
+          end
+        end
+        return groups
         """;
 
     private const string CompleteScript = """
@@ -75,6 +91,7 @@ internal sealed class RefreshQueue
         var prefix = options.Value.KeyPrefix;
         Shards = Enumerable.Range(0, ranking.Value.Refresh.QueueShards).Select(i => new QueueShard(i, prefix)).ToArray();
         Dirty = prefix + "{refresh}:dirty";
+        DirtyTaken = prefix + "{refresh}:dirty:taken";
         Wake = RedisChannel.Literal(prefix + "{refresh}:wake");
         Leader = prefix + "{refresh:leader}";
         Watermark = prefix + "{refresh:watermark}";
@@ -85,6 +102,9 @@ internal sealed class RefreshQueue
 
     /// <summary>The set writers <c>SADD</c> changed group ids to.</summary>
     public RedisKey Dirty { get; }
+
+    /// <summary>Dirty marks a producer has taken and not yet queued; in <see cref="Dirty"/>'s slot.</summary>
+    public RedisKey DirtyTaken { get; }
 
     public RedisChannel Wake { get; }
 
@@ -133,28 +153,23 @@ internal sealed class RefreshQueue
 
     /// <summary>
     /// Moves up to <paramref name="count"/> groups from the dirty set into the queue. The set and the shards are in
-    /// different slots, so this is two steps: marks taken but not queued because Redis failed are put back; only a
-    /// producer that dies between the two loses them (the next change, or its <c>updated_at</c>, queues the group again).
+    /// different slots, so this is two steps, and nothing is lost between them: the marks move to the taken set (in the
+    /// dirty set's slot, atomically) and leave it only once their groups are queued. Marks left there by a producer that
+    /// died, or by Redis failing between the steps, are queued first by the next call.
     /// </summary>
     /// <returns>How many dirty marks were taken, and how many of those groups were queued.</returns>
     public async Task<(long Taken, long Queued)> EnqueueDirtyAsync(int count, DateTimeOffset now)
     {
-        var groups = await Database.SetPopAsync(Dirty, count);
+        var groups = (RedisValue[])(await Database.ScriptEvaluateAsync(TakeDirtyScript, [Dirty, DirtyTaken], [count]))!;
         if (groups.Length == 0)
         {
             return (0, 0);
         }
 
-        try
-        {
-            var changedAt = now.UtcDateTime;
-            return (groups.Length, await EnqueueAsync(groups.Select(g => new GroupChange((string)g!, changedAt)).ToArray(), now));
-        }
-        catch (Exception ex) when (ex is RedisException or TimeoutException)
-        {
-            await Database.SetAddAsync(Dirty, groups, CommandFlags.FireAndForget);
-            throw;
-        }
+        var changedAt = now.UtcDateTime;
+        var queued = await EnqueueAsync(groups.Select(g => new GroupChange((string)g!, changedAt)).ToArray(), now);
+        await Database.SetRemoveAsync(DirtyTaken, groups);
+        return (groups.Length, queued);
     }
 
     /// <summary>Items of <paramref name="shard"/> never delivered before, for <paramref name="consumer"/>.</summary>
