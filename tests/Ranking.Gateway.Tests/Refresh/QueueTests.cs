@@ -156,6 +156,32 @@ public sealed class QueueTests : IAsyncLifetime
         Assert.Equal(0, await Redis.SetLengthAsync(Key("dirty")));
     }
 
+    [Fact]
+    public async Task A_consumer_that_stops_cleanly_leaves_no_name_behind_unless_it_holds_items()
+    {
+        await SeedAsync("n", 2);
+        var first = _fleet.Start(Settings());
+        await HandledAsync([first], 2);
+        Assert.NotEmpty(await Redis.StreamConsumerInfoAsync(Key("queue"), RefreshQueue.ConsumerGroup));
+
+        await _fleet.StopAsync(first.Host);
+        Assert.Empty(await Redis.StreamConsumerInfoAsync(Key("queue"), RefreshQueue.ConsumerGroup));
+
+        // A consumer holding an item keeps its name, or the item could never be taken over; one holding nothing goes.
+        var queue = Service<RefreshQueue>(_fleet.Start(Settings(("Ranking:Refresh:Consumers", "0"))));
+        await Redis.StreamAddAsync(Key("queue"), "g", "n1");
+        await Redis.StreamAddAsync(Key("queue"), "g", "n2");
+        Assert.Single(await Redis.StreamReadGroupAsync(Key("queue"), RefreshQueue.ConsumerGroup, "holder", StreamPosition.NewMessages, 1));
+        var done = Assert.Single(await Redis.StreamReadGroupAsync(Key("queue"), RefreshQueue.ConsumerGroup, "done", StreamPosition.NewMessages, 1));
+        await Redis.StreamAcknowledgeAsync(Key("queue"), RefreshQueue.ConsumerGroup, done.Id);
+        Assert.Equal(2, (await Redis.StreamConsumerInfoAsync(Key("queue"), RefreshQueue.ConsumerGroup)).Length);
+
+        await queue.RemoveConsumerAsync("holder");
+        await queue.RemoveConsumerAsync("done");
+        var left = Assert.Single(await Redis.StreamConsumerInfoAsync(Key("queue"), RefreshQueue.ConsumerGroup));
+        Assert.Equal(("holder", 1), (left.Name, left.PendingMessageCount));
+    }
+
     // What `redis-cli cluster keyslot` answered for these on the local cluster.
     [Theory]
     [InlineData("123456789", 12739)]

@@ -38,11 +38,24 @@ internal sealed partial class QueueConsumer(
     /// <summary>
     /// One consumer loop. It works through the shards in turn, starting at a random one, staying on a shard while it has
     /// work; only after a whole round of empty shards does it sleep, so an idle loop costs one read per shard per poll.
+    /// Stopping, it removes its name from the groups where it holds nothing.
     /// </summary>
     public async Task RunAsync(int index, CancellationToken stopping)
     {
-        var settings = options.Value.Refresh;
         var name = $"{instance.Name}#{index}";
+        try
+        {
+            await ConsumeAsync(name, stopping);
+        }
+        finally
+        {
+            await TryAsync(() => queue.RemoveConsumerAsync(name));
+        }
+    }
+
+    private async Task ConsumeAsync(string name, CancellationToken stopping)
+    {
+        var settings = options.Value.Refresh;
         var shards = queue.Shards;
         var poll = FirstPoll;
         var nextClaim = new long[shards.Count];

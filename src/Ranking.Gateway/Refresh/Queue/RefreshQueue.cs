@@ -75,6 +75,14 @@ internal sealed class RefreshQueue
         return 1
         """;
 
+    // Deletes a consumer from a shard's group unless it holds pending items: deleting it would drop them from the
+    // pending list, and nobody could take them over.
+    private const string RemoveConsumerScript = """
+        if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+        redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+        return 1
+        """;
+
     // The watermark only moves forward, even if two producers briefly overlap.
     private const string AdvanceScript = """
         local current = redis.call('GET', KEYS[1])
@@ -221,6 +229,13 @@ internal sealed class RefreshQueue
     public Task CompleteAsync(IEnumerable<QueueItem> items) =>
         Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard =>
             Database.ScriptEvaluateAsync(CompleteScript, [shard.Key.Stream, shard.Key.Errors], [ConsumerGroup, .. shard.Select(i => (RedisValue)i.Id)])));
+
+    /// <summary>
+    /// Removes a stopping consumer's name from every shard's group, where it holds no pending item (one that does stays,
+    /// so its items can be taken over), so names do not pile up in the groups as instances come and go.
+    /// </summary>
+    public Task RemoveConsumerAsync(string consumer) =>
+        Task.WhenAll(Shards.Select(shard => Database.ScriptEvaluateAsync(RemoveConsumerScript, [shard.Stream], [ConsumerGroup, consumer])));
 
     /// <summary>Records why an item failed; it stays pending and is retried after its backoff.</summary>
     public Task FailAsync(QueueItem item, string error) => Database.HashSetAsync(item.Shard.Errors, item.Id, error);
