@@ -38,6 +38,7 @@ internal sealed partial class RefreshService(IOptions<RankingOptions> options, I
         {
             try
             {
+                await SyncShardsAsync(queue);
                 await queue.EnsureConsumerGroupAsync();
                 await subscriber.SubscribeAsync(queue.Wake, (_, _) => consumer.WakeUp());
                 return;
@@ -50,7 +51,7 @@ internal sealed partial class RefreshService(IOptions<RankingOptions> options, I
         }
     }
 
-    // Every instance keeps a copy of the producer's vouch; a second old at most.
+    // Every instance keeps a copy of the producer's vouch, and of the shard count in use; a second old at most.
     private async Task WatchVouchAsync(RefreshQueue queue, CancellationToken stopping)
     {
         var vouch = services.GetRequiredService<QueueVouch>();
@@ -60,6 +61,7 @@ internal sealed partial class RefreshService(IOptions<RankingOptions> options, I
             try
             {
                 vouch.Set(await queue.GetVouchAsync());
+                await SyncShardsAsync(queue);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
@@ -70,8 +72,21 @@ internal sealed partial class RefreshService(IOptions<RankingOptions> options, I
         }
     }
 
+    private async Task SyncShardsAsync(RefreshQueue queue)
+    {
+        var known = queue.ShardsInUse.Count;
+        var inUse = await queue.SyncShardsAsync();
+        if (inUse > known)
+        {
+            Log.MoreShards(logger, queue.Shards.Count, inUse);
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(EventId = 341, Level = LogLevel.Warning, Message = "Ranking:Refresh:QueueShards is {Configured} here, but an instance of the fleet uses {InUse}: this instance reads all {InUse} shards and queues into {Configured}. Give every instance the same QueueShards.")]
+        public static partial void MoreShards(ILogger logger, int configured, int inUse);
+
         [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "The refresh queue is not reachable yet; retrying.")]
         public static partial void NotReady(ILogger logger, Exception exception);
     }

@@ -219,6 +219,28 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Instances_whose_QueueShards_differ_read_every_shard_in_use_and_strand_no_group()
+    {
+        const int Shards = 4;
+        await SeedAsync("x", 12);
+        var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0"), ("Ranking:Refresh:QueueShards", $"{Shards}")));
+        await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 1, "the first pass");
+        Assert.True(
+            (await Task.WhenAll(Enumerable.Range(1, Shards - 1).Select(i => Redis.StreamLengthAsync(ShardKey(i, "queue"))))).Sum() > 0,
+            "groups queued beyond shard 0");
+
+        // A consumer configured with one shard reads all four, and each group leaves the queued set it was queued in,
+        // so its next change queues it again.
+        var consumer = _fleet.Start(Settings(("Ranking:Refresh:QueueShards", "1")));
+        await HandledAsync([consumer], 12);
+        Assert.Equal(Shards, Service<RefreshQueue>(consumer).ShardsInUse.Count);
+        Assert.All(await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => Redis.SetLengthAsync(ShardKey(i, "queued")))), n => Assert.Equal(0, n));
+        var answers = await Task.WhenAll(Enumerable.Range(1, 12).Select(i => consumer.Client.GetAnswerAsync($"/ranking/x{i}")));
+        Assert.All(answers, a => Assert.Equal("FRESH", a.CacheStatus));
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+    }
+
+    [Fact]
     public async Task A_dead_producer_is_replaced_within_one_lease()
     {
         await SeedAsync("f", 2);

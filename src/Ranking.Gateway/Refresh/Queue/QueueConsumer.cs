@@ -56,7 +56,7 @@ internal sealed partial class QueueConsumer(
     private async Task ConsumeAsync(string name, CancellationToken stopping)
     {
         var settings = options.Value.Refresh;
-        var shards = queue.Shards;
+        var shards = queue.ShardsInUse;
         var poll = FirstPoll;
         var nextClaim = new long[shards.Count];
         var current = Random.Shared.Next(shards.Count);
@@ -68,6 +68,12 @@ internal sealed partial class QueueConsumer(
             if (emptyInARow == 0)
             {
                 wake = Volatile.Read(ref _wake);
+                if (queue.ShardsInUse.Count != shards.Count)
+                {
+                    // Another instance queues into more shards: read them too.
+                    shards = queue.ShardsInUse;
+                    Array.Resize(ref nextClaim, shards.Count);
+                }
             }
 
             var shard = shards[current];
@@ -146,7 +152,7 @@ internal sealed partial class QueueConsumer(
             return;
         }
 
-        await queue.TakeAsync(groups);
+        await queue.TakeAsync(work);
         var outcomes = await refresher.RefreshBatchAsync(groups);
         foreach (var item in work)
         {

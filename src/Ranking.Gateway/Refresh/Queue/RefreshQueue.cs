@@ -22,8 +22,8 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// group ids to (its name is the writers' contract, so it does not depend on the shard count), with
 /// <c>{prefix}{refresh}:dirty:taken</c> in its slot, the marks a producer has taken and not yet queued;
 /// <c>{prefix}{refresh:leader}</c>, <c>{prefix}{refresh:watermark}</c>, <c>{prefix}{refresh:vouch}</c> — the producer's
-/// lease, how far it has read changes, and until when it vouches for cached entries. <c>{prefix}{refresh}:wake</c> is the
-/// channel that wakes idle consumers.
+/// lease, how far it has read changes, and until when it vouches for cached entries; <c>{prefix}{refresh:shards}</c>, the
+/// highest <c>QueueShards</c> any instance has used. <c>{prefix}{refresh}:wake</c> is the channel that wakes idle consumers.
 /// Processed items are acknowledged and deleted, so the streams' length is the work not yet done. Redis failures
 /// surface as exceptions: the producer and consumers catch them, wait, and try again.
 /// </summary>
@@ -83,6 +83,14 @@ internal sealed class RefreshQueue
         return 1
         """;
 
+    // Raises the shard count in use to ARGV[1] if that is higher; returns the count in use.
+    private const string ShardsInUseScript = """
+        local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+        if current >= tonumber(ARGV[1]) then return current end
+        redis.call('SET', KEYS[1], ARGV[1])
+        return tonumber(ARGV[1])
+        """;
+
     // The watermark only moves forward, even if two producers briefly overlap.
     private const string AdvanceScript = """
         local current = redis.call('GET', KEYS[1])
@@ -92,12 +100,16 @@ internal sealed class RefreshQueue
         """;
 
     private readonly IConnectionMultiplexer _redis;
+    private readonly string _prefix;
+    private volatile QueueShard[] _inUse;
 
     public RefreshQueue(IConnectionMultiplexer redis, IOptions<GatewayOptions> options, IOptions<RankingOptions> ranking)
     {
         _redis = redis;
-        var prefix = options.Value.KeyPrefix;
-        Shards = Enumerable.Range(0, ranking.Value.Refresh.QueueShards).Select(i => new QueueShard(i, prefix)).ToArray();
+        var prefix = _prefix = options.Value.KeyPrefix;
+        _inUse = Enumerable.Range(0, ranking.Value.Refresh.QueueShards).Select(i => new QueueShard(i, prefix)).ToArray();
+        Shards = _inUse;
+        ShardCount = prefix + "{refresh:shards}";
         Dirty = prefix + "{refresh}:dirty";
         DirtyTaken = prefix + "{refresh}:dirty:taken";
         Wake = RedisChannel.Literal(prefix + "{refresh}:wake");
@@ -106,7 +118,17 @@ internal sealed class RefreshQueue
         Vouch = prefix + "{refresh:vouch}";
     }
 
+    /// <summary>The shards this instance queues into: its own <c>QueueShards</c>.</summary>
     public IReadOnlyList<QueueShard> Shards { get; }
+
+    /// <summary>
+    /// The shards this instance reads, counts and cleans: its own, and more if another instance of the fleet queues into
+    /// more (<see cref="SyncShardsAsync"/>), so a fleet whose <c>QueueShards</c> differ strands no queued group.
+    /// </summary>
+    public IReadOnlyList<QueueShard> ShardsInUse => _inUse;
+
+    /// <summary>The highest <c>QueueShards</c> an instance has used.</summary>
+    public RedisKey ShardCount { get; }
 
     /// <summary>The set writers <c>SADD</c> changed group ids to.</summary>
     public RedisKey Dirty { get; }
@@ -127,10 +149,27 @@ internal sealed class RefreshQueue
     /// <summary>The shard a group is queued in: its Redis Cluster key slot (<c>CLUSTER KEYSLOT</c>) modulo the shard count.</summary>
     public QueueShard ShardOf(string group) => Shards[KeySlot(group) % Shards.Count];
 
+    /// <summary>
+    /// Records this instance's <c>QueueShards</c> in <see cref="ShardCount"/> if it is the highest, and takes on the
+    /// fleet's highest for <see cref="ShardsInUse"/> (which never shrinks while the process runs).
+    /// </summary>
+    /// <returns>The shard count in use.</returns>
+    public async Task<int> SyncShardsAsync()
+    {
+        var inUse = (int)await Database.ScriptEvaluateAsync(ShardsInUseScript, [ShardCount], [Shards.Count]);
+        var known = _inUse;
+        if (inUse > known.Length)
+        {
+            _inUse = [.. known, .. Enumerable.Range(known.Length, inUse - known.Length).Select(i => new QueueShard(i, _prefix))];
+        }
+
+        return inUse;
+    }
+
     /// <summary>Creates each shard's consumer group (and stream) if missing; from the stream's start, so nothing queued before is skipped.</summary>
     public async Task EnsureConsumerGroupAsync()
     {
-        foreach (var shard in Shards)
+        foreach (var shard in ShardsInUse)
         {
             try
             {
@@ -223,8 +262,9 @@ internal sealed class RefreshQueue
     /// Takes groups out of the queued sets before they are recomputed: a change that lands after this is queued again,
     /// one that landed before is in what the recompute reads. Never after, or a change in between would be lost.
     /// </summary>
-    public Task TakeAsync(IEnumerable<string> groups) =>
-        Task.WhenAll(groups.GroupBy(ShardOf).Select(shard => Database.SetRemoveAsync(shard.Key.Queued, shard.Select(g => (RedisValue)g).ToArray())));
+    /// <remarks>Each item's group leaves the queued set of the shard it was read from, whatever this instance's shard count.</remarks>
+    public Task TakeAsync(IEnumerable<QueueItem> items) =>
+        Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard => Database.SetRemoveAsync(shard.Key.Queued, shard.Select(i => (RedisValue)i.Group).Distinct().ToArray())));
 
     public Task CompleteAsync(IEnumerable<QueueItem> items) =>
         Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard =>
@@ -235,7 +275,7 @@ internal sealed class RefreshQueue
     /// so its items can be taken over), so names do not pile up in the groups as instances come and go.
     /// </summary>
     public Task RemoveConsumerAsync(string consumer) =>
-        Task.WhenAll(Shards.Select(shard => Database.ScriptEvaluateAsync(RemoveConsumerScript, [shard.Stream], [ConsumerGroup, consumer])));
+        Task.WhenAll(ShardsInUse.Select(shard => Database.ScriptEvaluateAsync(RemoveConsumerScript, [shard.Stream], [ConsumerGroup, consumer])));
 
     /// <summary>Records why an item failed; it stays pending and is retried after its backoff.</summary>
     public Task FailAsync(QueueItem item, string error) => Database.HashSetAsync(item.Shard.Errors, item.Id, error);
@@ -250,7 +290,7 @@ internal sealed class RefreshQueue
     public async Task<QueueStats> StatsAsync(DateTimeOffset now)
     {
         var database = Database;
-        var shards = await Task.WhenAll(Shards.Select(async shard =>
+        var shards = await Task.WhenAll(ShardsInUse.Select(async shard =>
         {
             var length = database.StreamLengthAsync(shard.Stream);
             var pending = database.StreamPendingAsync(shard.Stream, ConsumerGroup);
