@@ -30,9 +30,13 @@ public sealed class RefreshOptions
     /// <summary>
     /// Queue: shards of the queue, each a stream (and its sets) under a hash tag of its own; a group's shard is its hash
     /// slot modulo this. One suits a single Redis; on a Redis Cluster a few per master spread the queue's traffic over
-    /// the masters. Every instance must use the same number.
+    /// the masters. Give every instance the same number; should they differ, every instance reads as many shards as the
+    /// highest in use (<c>RefreshQueue.ShardsInUse</c>), so nothing is stranded.
     /// </summary>
     public int QueueShards { get; set; } = 1;
+
+    /// <summary>The most <see cref="QueueShards"/> may be.</summary>
+    public const int MaxQueueShards = 256;
 
     /// <summary>Queue: deliveries of one item before it goes to the dead-letter stream with its last error.</summary>
     public int MaxDeliveries { get; set; } = 5;

@@ -32,7 +32,7 @@ internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) 
         InRange(refresh.BatchSize, 1, 1000, "BatchSize");
         InRange(refresh.Consumers, 0, 16, "Consumers");
         InRange(refresh.MaxDeliveries, 1, 100, "MaxDeliveries");
-        InRange(refresh.QueueShards, 1, 256, "QueueShards");
+        InRange(refresh.QueueShards, 1, RefreshOptions.MaxQueueShards, "QueueShards");
         if (refresh.RetryBackoff <= TimeSpan.Zero)
         {
             errors.Add($"{Key}:RetryBackoff must be positive (was {refresh.RetryBackoff}).");

@@ -223,6 +223,9 @@ public sealed class QueueTests : IAsyncLifetime
     {
         const int Shards = 4;
         await SeedAsync("x", 12);
+
+        // A stray value where the count in use is kept does not stop the queue: the first instance writes its own over it.
+        await Redis.StringSetAsync(_fleet.Prefix + "{refresh:shards}", "not a number");
         var producer = _fleet.Start(Settings(("Ranking:Refresh:Consumers", "0"), ("Ranking:Refresh:QueueShards", $"{Shards}")));
         await Eventually.Until(() => Service<QueueProducer>(producer).Passes >= 1, "the first pass");
         Assert.True(
@@ -234,6 +237,7 @@ public sealed class QueueTests : IAsyncLifetime
         var consumer = _fleet.Start(Settings(("Ranking:Refresh:QueueShards", "1")));
         await HandledAsync([consumer], 12);
         Assert.Equal(Shards, Service<RefreshQueue>(consumer).ShardsInUse.Count);
+        Assert.Equal($"{Shards}", await Redis.StringGetAsync(_fleet.Prefix + "{refresh:shards}"));
         Assert.All(await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => Redis.SetLengthAsync(ShardKey(i, "queued")))), n => Assert.Equal(0, n));
         var answers = await Task.WhenAll(Enumerable.Range(1, 12).Select(i => consumer.Client.GetAnswerAsync($"/ranking/x{i}")));
         Assert.All(answers, a => Assert.Equal("FRESH", a.CacheStatus));

@@ -83,9 +83,9 @@ internal sealed class RefreshQueue
         return 1
         """;
 
-    // Raises the shard count in use to ARGV[1] if that is higher; returns the count in use.
+    // Raises the shard count in use to ARGV[1] if that is higher (or the key holds no number); returns the count in use.
     private const string ShardsInUseScript = """
-        local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local current = tonumber(redis.call('GET', KEYS[1])) or 0
         if current >= tonumber(ARGV[1]) then return current end
         redis.call('SET', KEYS[1], ARGV[1])
         return tonumber(ARGV[1])
@@ -156,7 +156,8 @@ internal sealed class RefreshQueue
     /// <returns>The shard count in use.</returns>
     public async Task<int> SyncShardsAsync()
     {
-        var inUse = (int)await Database.ScriptEvaluateAsync(ShardsInUseScript, [ShardCount], [Shards.Count]);
+        // Never more than QueueShards may be, whatever an operator wrote there.
+        var inUse = (int)Math.Min((long)await Database.ScriptEvaluateAsync(ShardsInUseScript, [ShardCount], [Shards.Count]), RefreshOptions.MaxQueueShards);
         var known = _inUse;
         if (inUse > known.Length)
         {
