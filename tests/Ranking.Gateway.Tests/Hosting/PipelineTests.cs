@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Ranking.Gateway.Tests.Infrastructure;
@@ -59,7 +60,7 @@ public sealed class PipelineTests(TestDatabase database) : IClassFixture<TestDat
 
         ProblemAssert.IsProblem(notFound, HttpStatusCode.NotFound, "Not Found");
         ProblemAssert.IsProblem(wrongMethod, HttpStatusCode.MethodNotAllowed, "Method Not Allowed");
-        Assert.Equal("GET, HEAD", wrongMethod.Message.Content.Headers.Allow.Count > 0 ? string.Join(", ", wrongMethod.Message.Content.Headers.Allow) : "");
+        Assert.Equal("GET, HEAD", string.Join(", ", wrongMethod.Message.Content.Headers.Allow));
         Assert.Equal((HttpStatusCode.NotFound, "text/plain", "Status Code: 404; Not Found"), (text.Status, text.Message.Content.Headers.ContentType?.MediaType, text.Body));
     }
 
@@ -129,7 +130,7 @@ public sealed class PipelineTests(TestDatabase database) : IClassFixture<TestDat
                     Path = context.Request.Path;
                     Items = context.Items.Count;
                     StatusCodePages = context.Features.Get<IStatusCodePagesFeature>() is not null;
-                    Query = context.Features.Get<Microsoft.AspNetCore.Http.Features.IQueryFeature>() is not null;
+                    Query = context.Features.Get<IQueryFeature>() is not null;
                     Activity = System.Diagnostics.Activity.Current is not null;
                     return Task.CompletedTask;
                 });

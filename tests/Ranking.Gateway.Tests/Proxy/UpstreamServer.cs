@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.IO.Compression;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -165,9 +167,9 @@ public sealed class UpstreamServer : IAsyncDisposable
     private static byte[] Gzip(string text)
     {
         using var buffer = new MemoryStream();
-        using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest))
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest))
         {
-            gzip.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            gzip.Write(Encoding.UTF8.GetBytes(text));
         }
 
         return buffer.ToArray();
