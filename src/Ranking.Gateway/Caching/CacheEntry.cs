@@ -6,8 +6,17 @@ namespace Ranking.Gateway.Caching;
 /// One cached answer and its lifetime. Immutable, so the in-process L1 can hand out the same instance
 /// to every caller without copying.
 /// </summary>
+/// <param name="GeneratedAt">
+/// When the origin call that produced it started: its data is at least that new, and the compare-and-set orders entries by
+/// it (an upstream ranking service's own <c>generatedAt</c>, when older).
+/// </param>
 /// <param name="ErrorUntil">End of the stale-if-error window (RFC 5861), counted from <paramref name="FreshUntil"/>.</param>
 /// <param name="Duration">How long the origin took to produce it (probabilistic early refresh scales by it).</param>
+/// <param name="InitialAge">How old the answer already was when it arrived (an upstream's <c>Age</c>).</param>
+/// <param name="KeepUntil">
+/// How long Redis keeps it when that is longer than <paramref name="ErrorUntil"/>: an answer with validators is kept past
+/// its usable life so it can be revalidated (a 304) instead of fetched whole.
+/// </param>
 [ImmutableObject(true)]
 internal sealed record CacheEntry(
     int StatusCode,
@@ -19,4 +28,42 @@ internal sealed record CacheEntry(
     DateTimeOffset FreshUntil,
     DateTimeOffset StaleUntil,
     DateTimeOffset ErrorUntil,
-    TimeSpan Duration = default);
+    TimeSpan Duration = default,
+    TimeSpan InitialAge = default,
+    DateTimeOffset KeepUntil = default,
+    EntryFlags Flags = EntryFlags.None)
+{
+    /// <summary>Its age at <paramref name="now"/> (RFC 9111 §4.2.3): what it was when it arrived, plus its time here.</summary>
+    public TimeSpan AgeAt(DateTimeOffset now) => InitialAge + (now - GeneratedAt);
+
+    /// <summary>The end of its life in Redis.</summary>
+    public DateTimeOffset RetainUntil => KeepUntil > ErrorUntil ? KeepUntil : ErrorUntil;
+
+    /// <summary>The value of one of its stored headers (lines joined with commas), or null.</summary>
+    public string? Header(string name)
+    {
+        string? found = null;
+        foreach (var (key, value) in Headers)
+        {
+            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                found = found is null ? value : found + ", " + value;
+            }
+        }
+
+        return found;
+    }
+}
+
+/// <summary>Where an entry's caching metadata came from.</summary>
+[Flags]
+internal enum EntryFlags : byte
+{
+    None = 0,
+
+    /// <summary>Its caching headers are the upstream's (a proxied route): served as stored, the gateway adds no <c>Cache-Control</c>.</summary>
+    UpstreamHeaders = 1,
+
+    /// <summary>Its <c>ETag</c> is the upstream's, so a refresh can send it back as <c>If-None-Match</c>; otherwise the gateway made it.</summary>
+    UpstreamETag = 2,
+}

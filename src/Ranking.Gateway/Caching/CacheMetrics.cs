@@ -19,6 +19,8 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _corruptEntries;
     private readonly Counter<long> _redisFailures;
     private readonly Counter<long> _fetchesRejected;
+    private readonly Counter<long> _notStored;
+    private readonly Counter<long> _unchanged;
 
     public CacheMetrics(IMeterFactory meterFactory)
     {
@@ -32,6 +34,8 @@ internal sealed class CacheMetrics
         _corruptEntries = meter.CreateCounter<long>("gateway.cache.corrupt_entries", description: "Entries in Redis that could not be read.");
         _redisFailures = meter.CreateCounter<long>("gateway.redis.failures", description: "Failed Redis commands.");
         _fetchesRejected = meter.CreateCounter<long>("gateway.origin.rejected", description: "Origin fetches not made: the policy's bulkhead was full.");
+        _notStored = meter.CreateCounter<long>("gateway.cache.not_stored", description: "Origin answers the cache may not keep, by reason.");
+        _unchanged = meter.CreateCounter<long>("gateway.origin.unchanged", description: "Origin answers that kept the stored body: a 304 to a revalidation, or a recompute with the same bytes.");
     }
 
     /// <summary>
@@ -58,6 +62,10 @@ internal sealed class CacheMetrics
             }
 
             _fetchesRejected.Add(0, new KeyValuePair<string, object?>("policy", policy));
+            foreach (var how in new[] { "not-modified", "same-body" })
+            {
+                _unchanged.Add(0, new TagList { { "policy", policy }, { "how", how } });
+            }
         }
 
         foreach (var outcome in new[] { "acquired", "busy", "failed", "unavailable" })
@@ -91,6 +99,11 @@ internal sealed class CacheMetrics
     public void CorruptEntry() => _corruptEntries.Add(1);
 
     public void RedisFailure() => _redisFailures.Add(1);
+
+    /// <param name="reason">A fixed word (<c>no-store</c>, <c>private</c>, <c>unparseable-cache-control</c>, …), never a header value.</param>
+    public void NotStored(string policy, string reason) => _notStored.Add(1, new TagList { { "policy", policy }, { "reason", reason } });
+
+    public void Unchanged(string policy, string how) => _unchanged.Add(1, new TagList { { "policy", policy }, { "how", how } });
 
     public void FetchRejected(string policy) => _fetchesRejected.Add(1, new KeyValuePair<string, object?>("policy", policy));
 }

@@ -62,8 +62,9 @@ public sealed record CachePolicy
     public int[] NegativeStatuses { get; init; } = [];
 
     /// <summary>
-    /// Proxied routes: the query parameters that are part of the cache key and forwarded to the upstream.
-    /// Any other parameter is ignored for the key and not forwarded, so random query strings cannot multiply keys.
+    /// Proxied routes: the query parameters that are part of the cache key and forwarded to the upstream, or <c>*</c>
+    /// for all of them (sorted by name, so the order a client sends them in does not make another key). Any other
+    /// parameter is handled as <see cref="UnlistedQuery"/> says.
     /// </summary>
     public string[] QueryKeys { get; init; } = [];
 
@@ -82,6 +83,73 @@ public sealed record CachePolicy
     /// <summary>Proxied routes: larger upstream answers are passed through, not stored.</summary>
     public int MaxBodyBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// Proxied routes: where an answer's lifetimes come from. <see cref="FreshnessSource.Upstream"/> (the default): from
+    /// the upstream's headers (RFC 9111), with this policy's windows as upper bounds and as the answer where the upstream
+    /// says nothing. <see cref="FreshnessSource.Policy"/>: from this policy alone, whatever the upstream says about
+    /// freshness (nginx <c>proxy_ignore_headers Cache-Control Expires</c> with <c>proxy_cache_valid</c>); what it says
+    /// about storing (<c>no-store</c>, <c>private</c>) still holds. The ranking endpoint always uses the policy's windows.
+    /// </summary>
+    public FreshnessSource Freshness { get; init; } = FreshnessSource.Upstream;
+
+    /// <summary>
+    /// Proxied routes, <see cref="FreshnessSource.Upstream"/>: the freshness of an answer that gives none (no
+    /// <c>max-age</c>, <c>s-maxage</c> or <c>Expires</c>), for statuses RFC 9110 calls heuristically cacheable (or a
+    /// <c>public</c> answer): <see cref="HeuristicFreshness.Policy"/> (the default), this policy's <see cref="Fresh"/>;
+    /// <see cref="HeuristicFreshness.LastModified"/>, 10% of its age by <c>Last-Modified</c>, at most <see cref="Fresh"/>;
+    /// <see cref="HeuristicFreshness.None"/>, none (such an answer is kept only to be revalidated, when it has validators).
+    /// </summary>
+    public HeuristicFreshness Heuristic { get; init; } = HeuristicFreshness.Policy;
+
+    /// <summary>
+    /// Proxied routes, <see cref="FreshnessSource.Upstream"/>: serve an answer stale (while revalidating, or standing in
+    /// for a failing upstream) only where its own <c>stale-while-revalidate</c> / <c>stale-if-error</c> allow it, as RFC
+    /// 9111 §4.2.4 reads without an operator's say. Off by default: an answer that says nothing about stale serving
+    /// gets this policy's <see cref="Stale"/> and <see cref="StaleIfError"/>.
+    /// </summary>
+    public bool StaleRequiresDirective { get; init; }
+
+    /// <summary>
+    /// Proxied routes: targeted cache-control fields (RFC 9213) this cache obeys, comma-separated, first present and
+    /// valid one wins; it then replaces <c>Cache-Control</c> and <c>Expires</c> for this cache (they still go downstream
+    /// as they came). Empty: none.
+    /// </summary>
+    public string TargetedCacheControl { get; init; } = "CDN-Cache-Control";
+
+    /// <summary>
+    /// Proxied routes: request headers copied from the client's request onto the cache's fills, without being part of
+    /// the key (an upstream's tracing or tenant header that does not change the answer). Anything that changes the
+    /// answer belongs in <see cref="VaryByHeaders"/> instead. <c>Authorization</c>, <c>Cookie</c> and <c>Host</c> are
+    /// refused here.
+    /// </summary>
+    public string[] ForwardRequestHeaders { get; init; } = [];
+
+    /// <summary>
+    /// Proxied routes: what a read with a query parameter not in <see cref="QueryKeys"/> gets.
+    /// <see cref="UnlistedQuery.Strip"/> (the default): the parameter is dropped from the key and the fill.
+    /// <see cref="UnlistedQuery.Bypass"/>: the read is not cached and goes to the upstream as it came.
+    /// </summary>
+    public UnlistedQuery UnlistedQuery { get; init; } = UnlistedQuery.Strip;
+
+    /// <summary>
+    /// Proxied routes: store an answer that sets a cookie, and replay its <c>Set-Cookie</c> to every client. Off by
+    /// default (such an answer goes to the one client that asked): set it only for cookies that are the same for all.
+    /// </summary>
+    public bool StoreSetCookie { get; init; }
+
+    /// <summary>
+    /// Admission (like nginx <c>proxy_cache_min_uses</c>): a key is stored only once it has been asked this many times
+    /// within <see cref="MinUsesWindow"/>; reads before that go to the origin without storing. 1 (the default) stores at
+    /// the first read.
+    /// </summary>
+    public int MinUses { get; init; } = 1;
+
+    /// <summary>The window <see cref="MinUses"/> counts in.</summary>
+    public TimeSpan MinUsesWindow { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Whether <see cref="QueryKeys"/> is <c>*</c>: every parameter is part of the key, in a canonical order.</summary>
+    internal bool AllQueryKeys => QueryKeys is ["*"];
+
     /// <summary>Whether answers with this status may be stored at all (fully, or as a negative answer): the one rule for both front doors.</summary>
     internal bool Keeps(int status) => IsCacheable(status) || IsNegative(status);
 
@@ -89,4 +157,26 @@ public sealed record CachePolicy
 
     internal bool IsNegative(int status) =>
         Negative > TimeSpan.Zero && (NegativeStatuses is [] ? DefaultNegative : NegativeStatuses).Contains(status);
+}
+
+/// <summary>Where a proxied route's entry lifetimes come from (<see cref="CachePolicy.Freshness"/>).</summary>
+public enum FreshnessSource
+{
+    Upstream,
+    Policy,
+}
+
+/// <summary>Freshness for an upstream answer that gives none (<see cref="CachePolicy.Heuristic"/>).</summary>
+public enum HeuristicFreshness
+{
+    Policy,
+    LastModified,
+    None,
+}
+
+/// <summary>What a read with a query parameter the key does not list gets (<see cref="CachePolicy.UnlistedQuery"/>).</summary>
+public enum UnlistedQuery
+{
+    Strip,
+    Bypass,
 }

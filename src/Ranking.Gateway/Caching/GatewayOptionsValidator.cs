@@ -5,6 +5,15 @@ namespace Ranking.Gateway.Caching;
 /// <summary>Checks the settings against each other, naming the offending key.</summary>
 internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
+    // Request headers a fill never copies from a client without keying on them: credentials, the host (in the key
+    // already), conditionals and ranges (a fill asks for the whole answer), and the connection's own.
+    private static readonly HashSet<string> NeverForwarded = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Authorization", "Proxy-Authorization", "Cookie", "Host", "If-None-Match", "If-Modified-Since", "If-Match",
+        "If-Unmodified-Since", "If-Range", "Range", "Connection", "Keep-Alive", "TE", "Transfer-Encoding", "Upgrade",
+        "Content-Length",
+    };
+
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
         var errors = new List<string>();
@@ -74,6 +83,26 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             if (p.MaxBodyBytes < 1)
             {
                 errors.Add($"{key}:MaxBodyBytes must be positive (was {p.MaxBodyBytes}).");
+            }
+
+            if (p.QueryKeys.Contains("*") && p.QueryKeys.Length > 1)
+            {
+                errors.Add($"{key}:QueryKeys is either \"*\" (every parameter) or a list of names, not both (was {string.Join(", ", p.QueryKeys)}).");
+            }
+
+            foreach (var header in p.ForwardRequestHeaders.Where(h => NeverForwarded.Contains(h)))
+            {
+                errors.Add($"{key}:ForwardRequestHeaders may not name {header}: it is one user's, or it changes the answer; headers that change the answer belong in {key}:VaryByHeaders.");
+            }
+
+            if (p.MinUses < 1)
+            {
+                errors.Add($"{key}:MinUses must be at least 1 (was {p.MinUses}).");
+            }
+
+            if (p.MinUses > 1)
+            {
+                Positive(p.MinUsesWindow, $"{key}:MinUsesWindow");
             }
 
             Statuses(p.CacheableStatuses, $"{key}:CacheableStatuses");

@@ -32,6 +32,8 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
 
     private async Task<L1Item> MissAsync(CacheRequest request, OriginRequest call, CacheEntry? expired)
     {
+        // An expired copy is revalidated rather than fetched whole, where its origin can (a 304 keeps its body).
+        call = call with { Previous = expired };
         await using (var redLock = await locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry))
         {
             if (redLock is not null)

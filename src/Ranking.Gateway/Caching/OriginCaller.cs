@@ -74,8 +74,25 @@ internal sealed partial class OriginCaller(CacheMetrics metrics, TimeProvider ti
         }
 
         metrics.OriginQuery(policyName, "ok", duration);
-        var (entry, storable) = EntryFactory.Create(policy, result.Response!, startedAt, duration);
-        return new Fetched(entry, storable, null);
+        var response = result.Response!;
+        var (entry, notStored) = EntryFactory.Create(policy, response, startedAt, duration);
+        if (notStored is not null)
+        {
+            metrics.NotStored(policyName, notStored);
+        }
+        else if (response.Revalidated)
+        {
+            metrics.Unchanged(policyName, "not-modified");
+        }
+        else if (request.Previous is { } previous && previous.StatusCode == entry.StatusCode && previous.Body.AsSpan().SequenceEqual(entry.Body))
+        {
+            // The same answer again: keep the stored bytes (and what was made of them, compressed copies and slices) and
+            // its ETag; only the lifetimes are new.
+            metrics.Unchanged(policyName, "same-body");
+            entry = entry with { Body = previous.Body, ETag = previous.ETag };
+        }
+
+        return new Fetched(entry, notStored is null, null);
     }
 
     private static string Outcome(OriginFailureKind kind) => kind switch

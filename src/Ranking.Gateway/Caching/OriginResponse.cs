@@ -14,4 +14,16 @@ internal sealed record OriginResponse(
     DateTimeOffset? GeneratedAt = null)
 {
     public bool IsServerError => StatusCode >= 500;
+
+    /// <summary>
+    /// What a proxied upstream's headers say about caching the answer; null for an origin whose entries the policy's
+    /// windows alone time (the ranking store).
+    /// </summary>
+    public HttpCaching? Caching { get; init; }
+
+    /// <summary>The upstream's own <c>ETag</c>; null when it sent none (the gateway then makes one from the body).</summary>
+    public string? ETag { get; init; }
+
+    /// <summary>The upstream answered 304 to a revalidation: this is the stored answer with the 304's headers merged in.</summary>
+    public bool Revalidated { get; init; }
 }

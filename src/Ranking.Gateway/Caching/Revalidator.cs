@@ -45,6 +45,7 @@ internal sealed partial class Revalidator(
         }
 
         var read = request;
+        call = call with { Previous = stale };
         _ = Task.Run(() => RevalidateAsync(read, call, stale), CancellationToken.None);
     }
 

@@ -68,7 +68,7 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
             }
 
             var answer = verdict.Status!.Value;
-            metrics.Answer(request.PolicyName, answer, now - entry.GeneratedAt);
+            metrics.Answer(request.PolicyName, answer, entry.AgeAt(now));
             return new CacheLookup(entry, answer, Stored: item.Stored);
         }
     }

@@ -1,3 +1,5 @@
+using System.Text;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -24,6 +26,14 @@ public static class GatewayServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+
+        // Header values pass through as the bytes they came as: HttpClient reads an upstream's non-ASCII header bytes
+        // (obs-text, RFC 9110 §5.5) as Latin-1, and Kestrel writes them back as Latin-1 instead of failing the answer.
+        services.Configure<KestrelServerOptions>(kestrel =>
+        {
+            kestrel.RequestHeaderEncodingSelector = static _ => Encoding.Latin1;
+            kestrel.ResponseHeaderEncodingSelector = static _ => Encoding.Latin1;
+        });
 
         services.AddOptions<GatewayOptions>()
             .Configure(options => GatewayOptionsBinding.Bind(configuration.GetSection(GatewayOptions.Section), options))

@@ -53,8 +53,14 @@ internal static class AnswerWriter
         };
         headers.Age = stamp.Age;
         headers.ETag = etag;
-        headers.CacheControl = lookup.Shareable ? computed.CacheControl : "no-store";
-        if (IsNotModified(context.Request, entry.StatusCode, etag))
+        if (!entry.Flags.HasFlag(EntryFlags.UpstreamHeaders))
+        {
+            // The gateway is the origin of this answer's caching headers (the ranking endpoint); a proxied answer keeps
+            // the upstream's, as stored, and is never made more shareable than it said.
+            headers.CacheControl = lookup.Shareable ? computed.CacheControl : "no-store";
+        }
+
+        if (IsNotModified(context.Request, entry, etag))
         {
             response.StatusCode = StatusCodes.Status304NotModified;
             return Task.CompletedTask;
@@ -62,18 +68,40 @@ internal static class AnswerWriter
 
         response.StatusCode = entry.StatusCode;
         response.ContentType = entry.ContentType;
-        response.ContentLength = body.Length;
-        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(body).AsTask();
+        if (entry.StatusCode is StatusCodes.Status204NoContent or StatusCodes.Status304NotModified)
+        {
+            return Task.CompletedTask;
+        }
+
+        var memory = body.AsMemory();
+        if (entry.StatusCode == StatusCodes.Status200OK && ByteRange.Of(context.Request, body.Length, etag) is { } range)
+        {
+            headers.ContentRange = range.ContentRange(body.Length);
+            response.StatusCode = range.IsUnsatisfiable ? StatusCodes.Status416RangeNotSatisfiable : StatusCodes.Status206PartialContent;
+            memory = range.IsUnsatisfiable ? Memory<byte>.Empty : memory.Slice((int)range.From, (int)range.Length);
+        }
+
+        response.ContentLength = memory.Length;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(memory).AsTask();
     }
 
-    // 304 stands in only for what would otherwise be a 2xx (RFC 9110 §13.1.2): never for a cached 404. The comparison
-    // is weak (RFC 9110 §13.1.2): W/ is ignored; * matches any.
-    private static bool IsNotModified(HttpRequest request, int status, string etag)
+    // 304 stands in only for what would otherwise be a 2xx (RFC 9110 §13.1.2): never for a cached 404. If-None-Match
+    // decides when present, by weak comparison (W/ is ignored; * matches any); otherwise If-Modified-Since against the
+    // answer's Last-Modified (RFC 9110 §13.2.2).
+    private static bool IsNotModified(HttpRequest request, CacheEntry entry, string etag)
     {
-        var ifNoneMatch = request.Headers.IfNoneMatch;
-        if (ifNoneMatch.Count == 0 || status is < 200 or > 299 || (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)))
+        if (entry.StatusCode is < 200 or > 299 || (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method)))
         {
             return false;
+        }
+
+        var ifNoneMatch = request.Headers.IfNoneMatch;
+        if (ifNoneMatch.Count == 0)
+        {
+            return request.Headers.IfModifiedSince.Count > 0
+                && HttpDate.TryParse(request.Headers.IfModifiedSince.ToString(), out var since)
+                && HttpDate.TryParse(entry.Header("Last-Modified"), out var lastModified)
+                && lastModified <= since;
         }
 
         foreach (var value in ifNoneMatch)

@@ -48,7 +48,7 @@ internal sealed class EntryHeaders
     /// <summary>Age and the hit's Cache-Status at <paramref name="now"/>.</summary>
     public Stamp At(DateTimeOffset now)
     {
-        var age = Seconds(now - _entry.GeneratedAt);
+        var age = Seconds(_entry.AgeAt(now));
         var ttl = Seconds(_entry.FreshUntil - now);
         var stamp = _stamp;
         if (stamp is null || stamp.AgeSeconds != age || stamp.TtlSeconds != ttl)

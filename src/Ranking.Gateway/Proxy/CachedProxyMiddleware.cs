@@ -1,6 +1,7 @@
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Http;
+using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 
 namespace Ranking.Gateway.Proxy;
@@ -8,9 +9,10 @@ namespace Ranking.Gateway.Proxy;
 /// <summary>
 /// The SWR cache in YARP's proxy pipeline. A route opts in with <c>Metadata: { "CachePolicy": "name" }</c>;
 /// its GET and HEAD requests are answered by the cache, whose fills go through the route like proxied requests
-/// (<see cref="FillForwarder"/>). Everything else (routes without a policy, other methods, Authorization without
-/// consent, answers the cache may not keep) goes on through YARP; an answer the cache may not keep is handed to the
-/// client whose miss fetched it, so it costs one upstream request, not two.
+/// (<see cref="FillForwarder"/>). Everything else goes on through YARP: routes without a policy, Authorization without
+/// consent, answers the cache may not keep (an answer the cache may not keep is handed to the client whose miss fetched
+/// it, so it costs one upstream request, not two), and other methods, after whose success the stored answer for the same
+/// URL is invalidated (RFC 9111 §4.4).
 /// </summary>
 internal sealed partial class CachedProxyMiddleware(
     RequestDelegate next,
@@ -28,13 +30,23 @@ internal sealed partial class CachedProxyMiddleware(
             return;
         }
 
-        if (ProxyCacheKey.For(route.RouteId, context, policy) is not { } key)
+        var method = context.Request.Method;
+        if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method))
+        {
+            await next(context);
+            await InvalidateAfterUnsafeAsync(context, route, policy);
+            return;
+        }
+
+        if ((!policy.CacheAuthorized && context.Request.Headers.Authorization.Count > 0)
+            || ProxyCacheKey.For(route.RouteId, context, policy) is not { } key)
         {
             await next(context);
             return;
         }
 
         CacheLookup? lookup = null;
+        var handedOff = false;
         try
         {
             lookup = await cache.GetAsync(new CacheRequest(key, policyName, policy, origins.For(route.RouteId), context), context.RequestAborted);
@@ -48,13 +60,15 @@ internal sealed partial class CachedProxyMiddleware(
                 {
                     if (lookup is not { Shareable: true })
                     {
+                        handedOff = true;
                         await WriteHandoffAsync(context, handoff);
                     }
                 }
             }
         }
 
-        if (context.Response.HasStarted)
+        // The handed-off answer is this client's whole answer, started or not (a HEAD, a 204 have no body to start it).
+        if (handedOff || context.Response.HasStarted)
         {
             return;
         }
@@ -73,17 +87,32 @@ internal sealed partial class CachedProxyMiddleware(
         }
     }
 
-    private bool TryGetPolicy(HttpContext context, out Yarp.ReverseProxy.Configuration.RouteConfig route, out string policyName, out CachePolicy policy)
+    private bool TryGetPolicy(HttpContext context, out RouteConfig route, out string policyName, out CachePolicy policy)
     {
         route = context.GetReverseProxyFeature().Route.Config;
         policyName = "";
         policy = null!;
-        var method = context.Request.Method;
-        return (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))
-            && route.Metadata?.TryGetValue(CachePolicyMetadata.Key, out policyName!) == true
+        return route.Metadata?.TryGetValue(CachePolicyMetadata.Key, out policyName!) == true
             && policies.TryGet(policyName, out policy!)
-            && route.ClusterId is not null
-            && (policy.CacheAuthorized || context.Request.Headers.Authorization.Count == 0);
+            && route.ClusterId is not null;
+    }
+
+    // A successful unsafe request (POST, PUT, DELETE, …) may have changed what its URL answers: the stored answer a GET of
+    // it would read is dropped on every instance, so the next read fetches it again. Other variants of the URL (other
+    // varied header values) are left to expire.
+    private async Task InvalidateAfterUnsafeAsync(HttpContext context, RouteConfig route, CachePolicy policy)
+    {
+        var method = context.Request.Method;
+        if (HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method) || context.Response.StatusCode >= 400
+            || ProxyCacheKey.For(route.RouteId, context, policy) is not { } key)
+        {
+            return;
+        }
+
+        if (await cache.PurgeAsync(key) is null)
+        {
+            Log.InvalidationFailed(logger, method);
+        }
     }
 
     private async Task WriteHandoffAsync(HttpContext context, Handoff handoff)
@@ -100,15 +129,21 @@ internal sealed partial class CachedProxyMiddleware(
         }
     }
 
-    // The upstream's own error answer goes through; without one, 503 (the bulkhead is full), 504 (timed out) or 502
-    // (unreachable).
+    // The upstream's own error answer goes through, headers (Retry-After among them) and all; without one, 503 (the
+    // bulkhead is full), 504 (timed out) or 502 (unreachable).
     private static Task WriteFailureAsync(HttpContext context, OriginFailure failure, CachePolicy policy)
     {
-        if (failure.Response is { } response)
+        if (failure.Response is { } answer)
         {
-            context.Response.StatusCode = response.StatusCode;
-            context.Response.ContentType = response.ContentType;
-            return context.Response.Body.WriteAsync(response.Body).AsTask();
+            var response = context.Response;
+            foreach (var (name, value) in answer.Headers)
+            {
+                response.Headers.Append(name, value);
+            }
+
+            response.StatusCode = answer.StatusCode;
+            response.ContentType = answer.ContentType;
+            return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : response.Body.WriteAsync(answer.Body).AsTask();
         }
 
         return failure.Kind switch
@@ -123,5 +158,8 @@ internal sealed partial class CachedProxyMiddleware(
     {
         [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "An answer handed from a cache fill to its client broke off.")]
         public static partial void HandoffBroken(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "A successful {Method} could not invalidate the stored answer of its URL: Redis is unavailable.")]
+        public static partial void InvalidationFailed(ILogger logger, string method);
     }
 }

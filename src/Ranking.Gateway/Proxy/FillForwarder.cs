@@ -21,16 +21,19 @@ internal sealed partial class FillForwarder(
     IEnumerable<ILoadBalancingPolicy> loadBalancing,
     IEnumerable<IPassiveHealthCheckPolicy> passiveHealth,
     IServiceProvider services,
+    TimeProvider time,
     ILogger<FillForwarder> logger)
 {
     private const string DefaultLoadBalancing = "PowerOfTwoChoices";
     private const string DefaultPassiveHealth = "TransportFailureRate";
 
-    // Headers of an answer that are about one transfer or one client, or that the cache sets itself.
+    // Headers of an answer that are about one connection or one transfer (RFC 9111 §3.1), that the entry holds apart
+    // (Content-Type, ETag), or that the cache sets itself (Age, its status). Everything else is stored as it came.
     private static readonly HashSet<string> NotStored = new(StringComparer.OrdinalIgnoreCase)
     {
-        "Content-Type", "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Date", "Server", "Age",
-        "ETag", "Cache-Control", "Expires", "Set-Cookie", "X-Cache-Status", "Cache-Status",
+        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Transfer-Encoding", "Trailer", "Upgrade",
+        "Proxy-Authenticate", "Proxy-Authentication-Info", "Proxy-Authorization",
+        "Content-Type", "Content-Length", "ETag", "Age", "X-Cache-Status", "Cache-Status",
     };
 
     /// <summary>Fetches through route <see cref="FillRequest.RouteId"/>: its transforms, its cluster.</summary>
@@ -65,7 +68,7 @@ internal sealed partial class FillForwarder(
 
         var body = new FillResponseBody(policy.MaxBodyBytes, canHandOff: slot is not null);
         var context = fill.ToHttpContext(services, body);
-        var transformer = new FillTransformer(routeTransformer, policy, fill.CarriesCredentials, keepEvery, body);
+        var transformer = new FillTransformer(routeTransformer, policy, fill, keepEvery, body, time);
         var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sending = ForwardAsync(context, cluster, destination, transformer, body, abort.Token);
 
@@ -79,7 +82,10 @@ internal sealed partial class FillForwarder(
                 await handoff.DisposeAsync();
             }
 
-            return new OriginResponse(context.Response.StatusCode, context.Response.ContentType ?? "application/octet-stream", [], [], Storable: false);
+            return new OriginResponse(context.Response.StatusCode, context.Response.ContentType ?? "application/octet-stream", [], [], Storable: false)
+            {
+                Caching = transformer.Caching,
+            };
         }
 
         abort.Dispose();
@@ -94,12 +100,17 @@ internal sealed partial class FillForwarder(
         }
 
         var response = context.Response;
+        var caching = body.Overflowed ? transformer.Caching! with { NotStorable = "too-large" } : transformer.Caching;
         return new OriginResponse(
             response.StatusCode,
             response.ContentType ?? "application/octet-stream",
             body.Kept,
-            StoredHeaders(response),
-            Storable: transformer.Storable && !body.Overflowed);
+            StoredHeaders(response, policy),
+            Storable: transformer.Storable && !body.Overflowed)
+        {
+            Caching = caching,
+            ETag = response.Headers.ETag is [{ Length: > 0 } etag, ..] ? etag : null,
+        };
     }
 
     private async Task<ForwarderError> ForwardAsync(HttpContext context, ClusterState cluster, DestinationState destination, HttpTransformer transformer, FillResponseBody body, CancellationToken cancellationToken)
@@ -161,12 +172,34 @@ internal sealed partial class FillForwarder(
         }
     }
 
-    // What a stored answer replays to every client: its headers as the route's transforms left them, less NotStored.
-    private static KeyValuePair<string, string>[] StoredHeaders(HttpResponse response) =>
-        response.Headers
-            .Where(h => !NotStored.Contains(h.Key))
-            .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()))
-            .ToArray();
+    // What a stored answer replays to every client: its headers as the route's transforms left them (less those its
+    // Connection header named, FillTransformer), each line as it came, less NotStored; a Set-Cookie only where the policy
+    // stores them. Its Vary names the headers the policy keys on too, so a cache in front keeps their answers apart.
+    private static List<KeyValuePair<string, string>> StoredHeaders(HttpResponse response, CachePolicy policy)
+    {
+        var stored = new List<KeyValuePair<string, string>>();
+        foreach (var (name, values) in response.Headers)
+        {
+            if (NotStored.Contains(name) || (!policy.StoreSetCookie && name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            foreach (var value in values)
+            {
+                stored.Add(new(name, value ?? ""));
+            }
+        }
+
+        var vary = response.Headers.Vary.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var missing = policy.VaryByHeaders.Where(name => !vary.Contains(name, StringComparer.OrdinalIgnoreCase)).ToArray();
+        if (missing.Length > 0)
+        {
+            stored.Add(new("Vary", string.Join(", ", missing)));
+        }
+
+        return stored;
+    }
 
     private static partial class Log
     {

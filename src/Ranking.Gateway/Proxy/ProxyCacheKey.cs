@@ -7,11 +7,13 @@ using Ranking.Gateway.Caching;
 namespace Ranking.Gateway.Proxy;
 
 /// <summary>
-/// The cache key of a proxied GET: route, path, the allowed query parameters (sorted) and the values of the headers the
-/// policy varies by. Also the request a fill sends, which holds exactly what the key holds and nothing else of the
-/// client's: a client's <c>Authorization</c> reaches the upstream only when the policy varies by it (one entry per
-/// credential). The key is written into a buffer and found among the keys made before (<see cref="InternedKeys"/>), so a
-/// hit builds no string.
+/// The cache key of a proxied GET: route, scheme and host, path, the allowed query parameters (sorted) and the values of
+/// the headers the policy varies by. Also the request a fill sends, which holds what the key holds and, of the client's
+/// request, only the headers the policy forwards without keying on them: a client's <c>Authorization</c> reaches the
+/// upstream only when the policy varies by it (one entry per credential). The host is in the key because YARP passes it
+/// on (<c>X-Forwarded-Host</c>, or <c>Host</c> with <c>RequestHeaderOriginalHost</c>) and an upstream may build links from
+/// it: one client's <c>Host</c> must never shape another's answer. The key is written into a buffer and found among the
+/// keys made before (<see cref="InternedKeys"/>), so a hit builds no string.
 /// </summary>
 internal static class ProxyCacheKey
 {
@@ -20,14 +22,25 @@ internal static class ProxyCacheKey
 
     private static readonly ConditionalWeakTable<CachePolicy, string[]> SortedQueryKeys = [];
 
-    /// <returns>The key, or null when it would be longer than <see cref="KeyLimit"/>.</returns>
+    /// <returns>
+    /// The key, or null when the read is not cached: the key would be longer than <see cref="KeyLimit"/>, or the read has
+    /// a query parameter the policy does not list and its <see cref="CachePolicy.UnlistedQuery"/> is <c>Bypass</c>.
+    /// </returns>
     public static string? For(string routeId, HttpContext context, CachePolicy policy)
     {
         var request = context.Request;
+        if (policy.UnlistedQuery == UnlistedQuery.Bypass && HasUnlistedQuery(request, policy))
+        {
+            return null;
+        }
+
         var key = new KeyWriter(stackalloc char[KeyLimit]);
         key.Append("proxy:");
         key.Append(routeId);
         key.Append(":");
+        key.Append(request.Scheme);
+        key.Append("://");
+        key.AppendLower(request.Host.Value);
         key.Append(request.PathBase.ToUriComponent());
         key.Append(request.Path.ToUriComponent());
         WriteQuery(ref key, request, policy);
@@ -48,12 +61,17 @@ internal static class ProxyCacheKey
             request.PathBase,
             request.Path,
             new QueryString(query.Written.Length == 0 ? null : query.Written.ToString()),
-            VaryingHeaders(request, policy),
+            FillHeaders(request, policy),
             new Dictionary<string, object?>(request.RouteValues),
             context.Connection.RemoteIpAddress);
     }
 
-    // ?a=1&b=2: the policy's parameters in name order, each value escaped.
+    private static bool HasUnlistedQuery(HttpRequest request, CachePolicy policy) =>
+        request.QueryString.HasValue && !policy.AllQueryKeys
+        && request.Query.Keys.Any(name => !policy.QueryKeys.Contains(name, StringComparer.Ordinal));
+
+    // ?a=1&b=2: the policy's parameters (or, for *, the request's) in name order, each value escaped, values of one name
+    // in the order they came.
     private static void WriteQuery(ref KeyWriter key, HttpRequest request, CachePolicy policy)
     {
         if (policy.QueryKeys.Length == 0 || !request.QueryString.HasValue)
@@ -61,8 +79,11 @@ internal static class ProxyCacheKey
             return;
         }
 
+        var names = policy.AllQueryKeys
+            ? request.Query.Keys.Order(StringComparer.Ordinal).ToArray()
+            : SortedQueryKeys.GetValue(policy, static p => p.QueryKeys.Order(StringComparer.Ordinal).ToArray());
         var first = true;
-        foreach (var name in SortedQueryKeys.GetValue(policy, static p => p.QueryKeys.Order(StringComparer.Ordinal).ToArray()))
+        foreach (var name in names)
         {
             foreach (var value in request.Query[name])
             {
@@ -126,10 +147,11 @@ internal static class ProxyCacheKey
         }
     }
 
-    private static List<KeyValuePair<string, string>> VaryingHeaders(HttpRequest request, CachePolicy policy)
+    // The headers the key varies by, and those the policy forwards without keying on them.
+    private static List<KeyValuePair<string, string>> FillHeaders(HttpRequest request, CachePolicy policy)
     {
         var headers = new List<KeyValuePair<string, string>>();
-        foreach (var name in policy.VaryByHeaders)
+        foreach (var name in policy.VaryByHeaders.Concat(policy.ForwardRequestHeaders))
         {
             if (request.Headers.TryGetValue(name, out var values))
             {
@@ -160,6 +182,12 @@ internal static class ProxyCacheKey
             {
                 Overflowed = true;
             }
+        }
+
+        public void AppendLower(scoped ReadOnlySpan<char> text)
+        {
+            var written = _length + text.Length <= _buffer.Length && !Overflowed ? text.ToLowerInvariant(_buffer[_length..]) : -1;
+            Advance(written >= 0, written);
         }
 
         public void AppendEscaped(scoped ReadOnlySpan<char> text)

@@ -4,11 +4,12 @@ namespace Ranking.Gateway.Proxy;
 
 /// <summary>
 /// A cached route's upstream as the cache's origin: a fill goes through the route like a proxied request
-/// (<see cref="FillForwarder"/>). A miss's fill carries the waiting client's address and may hand an answer the cache
-/// cannot keep to that client (its <see cref="HandoffSlot"/>, left in the client's request features); a refresh runs
-/// when no client waits, or after the client has gone, and carries neither.
+/// (<see cref="FillForwarder"/>), revalidating the stored answer it replaces where it can (<see cref="Revalidation"/>).
+/// A miss's fill carries the waiting client's address and may hand an answer the cache cannot keep to that client (its
+/// <see cref="HandoffSlot"/>, left in the client's request features); a refresh runs when no client waits, or after the
+/// client has gone, and carries neither.
 /// </summary>
-internal sealed class RouteOrigin(string routeId, FillForwarder fills) : IOrigin
+internal sealed class RouteOrigin(string routeId, FillForwarder fills, TimeProvider time) : IOrigin
 {
     /// <param name="read">A read whose target is the client's (or an admin call's) request.</param>
     public object Capture(in CacheRequest read, FetchReason reason)
@@ -32,10 +33,18 @@ internal sealed class RouteOrigin(string routeId, FillForwarder fills) : IOrigin
         return new RouteFill(fill, slot);
     }
 
-    public Task<OriginResult> FetchAsync(OriginRequest request, CancellationToken cancellationToken)
+    public async Task<OriginResult> FetchAsync(OriginRequest request, CancellationToken cancellationToken)
     {
-        var target = (RouteFill)request.Target;
-        return fills.FetchAsync(target.Fill, request.Policy, target.Slot, cancellationToken);
+        var (fill, slot) = (RouteFill)request.Target;
+        if (request.Previous is { } stored)
+        {
+            fill = Revalidation.Conditional(fill, stored);
+        }
+
+        var result = await fills.FetchAsync(fill, request.Policy, slot, cancellationToken);
+        return result.Response is { StatusCode: StatusCodes.Status304NotModified } notModified && fill.IsConditional
+            ? Revalidation.Merge(request.Previous!, notModified, request.Policy, fill.CarriesCredentials, time.GetUtcNow())
+            : result;
     }
 
     private sealed record RouteFill(FillRequest Fill, HandoffSlot? Slot);

@@ -49,8 +49,8 @@ internal sealed partial class GroupRefresher(
         var stores = groups.Distinct(StringComparer.Ordinal).Select(async group =>
         {
             var response = answers.GetValueOrDefault(group) ?? RankingResponses.NotFound(group);
-            var (entry, storable) = EntryFactory.Create(reader.Policy, response, startedAt, duration);
-            var outcome = storable ? Refreshed.OfStore(await cache.StoreAsync(reader.Request(group), entry)) : new Refreshed(Refreshed.NotStored);
+            var (entry, notStored) = EntryFactory.Create(reader.Policy, response, startedAt, duration);
+            var outcome = notStored is null ? Refreshed.OfStore(await cache.StoreAsync(reader.Request(group), entry)) : new Refreshed(Refreshed.NotStored);
             return (group, outcome);
         });
         return (await Task.WhenAll(stores)).ToDictionary(r => r.group, r => r.outcome, StringComparer.Ordinal);

@@ -92,7 +92,7 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
         Assert.Equal(1, _upstream.Requests("items"));
         Assert.Equal(["?page=1"], _upstream.Queries);
         Assert.Equal("MISS", (await _clients[0].GetAnswerAsync("/api/items/q?page=2&rand=c")).CacheStatus);
-        Assert.Equal(2, await EntryKeysAsync("proxy:cached:/api/items/q"));
+        Assert.Equal(2, await EntryKeysAsync("proxy:cached:http://localhost/api/items/q"));
     }
 
     [Theory]
@@ -112,7 +112,7 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
         Assert.All(answers, a => Assert.NotEqual("FRESH", a.CacheStatus));
         // Each client got its own answer from the upstream.
         Assert.Equal(answers.Count, answers.Select(a => a.Body).Distinct().Count());
-        Assert.Equal(0, await EntryKeysAsync($"proxy:cached:/api/{name}"));
+        Assert.Equal(0, await EntryKeysAsync($"proxy:cached:http://localhost/api/{name}"));
         if (name == "cookie")
         {
             Assert.Equal(3, answers.Select(a => a.Header("Set-Cookie")).Distinct().Count());
@@ -151,7 +151,7 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
         }
 
         Assert.Equal(3, _upstream.Requests("secret"));
-        Assert.Equal(0, await EntryKeysAsync("proxy:cached:/api/secret"));
+        Assert.Equal(0, await EntryKeysAsync("proxy:cached:http://localhost/api/secret"));
     }
 
     [Fact]

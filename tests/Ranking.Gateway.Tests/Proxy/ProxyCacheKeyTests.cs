@@ -14,7 +14,7 @@ public sealed class ProxyCacheKeyTests
     {
         var key = ProxyCacheKey.For("cached", Context("/api/items", "?page=2&zzz=1&lang=en"), Policy);
 
-        Assert.Equal("proxy:cached:/api/items?lang=en&page=2", key);
+        Assert.Equal("proxy:cached:http://example.com/api/items?lang=en&page=2", key);
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class ProxyCacheKeyTests
     {
         var key = ProxyCacheKey.For("cached", Context("/api/items", "?page=a%20b&page=c%26d"), Policy);
 
-        Assert.Equal("proxy:cached:/api/items?page=a%20b&page=c%26d", key);
+        Assert.Equal("proxy:cached:http://example.com/api/items?page=a%20b&page=c%26d", key);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class ProxyCacheKeyTests
 
         var key = ProxyCacheKey.For("cached", english, Policy)!;
 
-        Assert.StartsWith("proxy:cached:/api/items#", key);
+        Assert.StartsWith("proxy:cached:http://example.com/api/items#", key);
         Assert.Equal(16, key[(key.IndexOf('#') + 1)..].Length);
         Assert.NotEqual(key, ProxyCacheKey.For("cached", korean, Policy));
         Assert.Equal(key, ProxyCacheKey.For("cached", englishAgain, Policy));
@@ -59,14 +59,14 @@ public sealed class ProxyCacheKeyTests
         var based = Context("/items");
         based.Request.PathBase = "/api";
 
-        Assert.Equal("proxy:cached:/api/items", ProxyCacheKey.For("cached", based, Policy));
+        Assert.Equal("proxy:cached:http://example.com/api/items", ProxyCacheKey.For("cached", based, Policy));
         Assert.NotEqual(ProxyCacheKey.For("cached", Context("/api/items"), Policy), ProxyCacheKey.For("other", Context("/api/items"), Policy));
     }
 
     [Fact]
     public void A_key_longer_than_the_limit_is_none_and_one_at_the_limit_is_kept()
     {
-        var prefix = "proxy:cached:/".Length;
+        var prefix = "proxy:cached:http://example.com/".Length;
 
         Assert.Null(ProxyCacheKey.For("cached", Context("/" + new string('a', ProxyCacheKey.KeyLimit - prefix + 1)), Policy));
         Assert.Equal(ProxyCacheKey.KeyLimit, ProxyCacheKey.For("cached", Context("/" + new string('a', ProxyCacheKey.KeyLimit - prefix)), Policy)!.Length);
@@ -92,10 +92,59 @@ public sealed class ProxyCacheKeyTests
         Assert.False(fill.CarriesCredentials);
     }
 
+    [Fact]
+    public void The_host_is_part_of_the_key_whatever_its_case_so_one_clients_host_never_shapes_anothers_answer()
+    {
+        var evil = Context("/api/items");
+        evil.Request.Host = new HostString("evil.example");
+        var shouting = Context("/api/items");
+        shouting.Request.Host = new HostString("EXAMPLE.com");
+
+        Assert.NotEqual(ProxyCacheKey.For("cached", Context("/api/items"), Policy), ProxyCacheKey.For("cached", evil, Policy));
+        Assert.Equal(ProxyCacheKey.For("cached", Context("/api/items"), Policy), ProxyCacheKey.For("cached", shouting, Policy));
+        Assert.Equal(new HostString("evil.example"), ProxyCacheKey.Fill("cached", evil, Policy).Host);
+    }
+
+    [Fact]
+    public void A_star_keys_on_every_parameter_in_name_order()
+    {
+        var all = Policy with { QueryKeys = ["*"] };
+
+        var key = ProxyCacheKey.For("cached", Context("/api/items", "?z=1&a=2&page=3&a=1"), all);
+
+        Assert.Equal("proxy:cached:http://example.com/api/items?a=2&a=1&page=3&z=1", key);
+        Assert.Equal(key, ProxyCacheKey.For("cached", Context("/api/items", "?page=3&a=2&z=1&a=1"), all));
+        Assert.Equal("?a=2&a=1&page=3&z=1", ProxyCacheKey.Fill("cached", Context("/api/items", "?z=1&a=2&page=3&a=1"), all).Query.Value);
+    }
+
+    [Fact]
+    public void With_unlisted_parameters_bypassed_a_read_that_has_one_is_not_cached()
+    {
+        var bypass = Policy with { UnlistedQuery = UnlistedQuery.Bypass };
+
+        Assert.Null(ProxyCacheKey.For("cached", Context("/api/items", "?page=2&utm=x"), bypass));
+        Assert.NotNull(ProxyCacheKey.For("cached", Context("/api/items", "?page=2"), bypass));
+    }
+
+    [Fact]
+    public void Forwarded_headers_reach_the_fill_without_changing_the_key()
+    {
+        var forwarding = Policy with { ForwardRequestHeaders = ["X-Tenant"] };
+        var one = Context("/api/items");
+        one.Request.Headers["X-Tenant"] = "a";
+        var other = Context("/api/items");
+        other.Request.Headers["X-Tenant"] = "b";
+
+        Assert.Equal(ProxyCacheKey.For("cached", one, forwarding), ProxyCacheKey.For("cached", other, forwarding));
+        Assert.Contains(new KeyValuePair<string, string>("X-Tenant", "a"), ProxyCacheKey.Fill("cached", one, forwarding).Headers);
+    }
+
     private static DefaultHttpContext Context(string path, string query = "")
     {
         var context = new DefaultHttpContext();
         context.Request.Method = HttpMethods.Get;
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString("example.com");
         context.Request.Path = path;
         context.Request.QueryString = new QueryString(query.Length == 0 ? null : query);
         return context;

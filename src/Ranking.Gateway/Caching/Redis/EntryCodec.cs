@@ -2,11 +2,12 @@ namespace Ranking.Gateway.Caching.Redis;
 
 /// <summary>
 /// The binary envelope an entry is stored in. A version byte leads so the format can change: version 2 added the
-/// origin's duration at the end; version 1 entries (written before) still read, with a duration of zero.
+/// origin's duration at the end, version 3 the initial age, the keep-until time and the flags after it; entries of the
+/// versions before still read, with zeros for what they lack.
 /// </summary>
 internal static class EntryCodec
 {
-    private const byte Version = 2;
+    private const byte Version = 3;
 
     public static byte[] Encode(CacheEntry entry)
     {
@@ -30,6 +31,9 @@ internal static class EntryCodec
         writer.Write(entry.Body.Length);
         writer.Write(entry.Body);
         writer.Write(entry.Duration.Ticks);
+        writer.Write(entry.InitialAge.Ticks);
+        writer.Write(entry.KeepUntil.ToUnixTimeMilliseconds());
+        writer.Write((byte)entry.Flags);
         writer.Flush();
         return stream.ToArray();
     }
@@ -41,7 +45,7 @@ internal static class EntryCodec
         {
             using var reader = new BinaryReader(new MemoryStream(data, writable: false));
             var version = reader.ReadByte();
-            if (version is not (1 or Version))
+            if (version is not (1 or 2 or Version))
             {
                 throw new InvalidDataException($"Unknown entry version {version}.");
             }
@@ -66,7 +70,12 @@ internal static class EntryCodec
             }
 
             var length = reader.ReadInt32();
-            var trailer = version == 1 ? 0 : sizeof(long);
+            var trailer = version switch
+            {
+                1 => 0,
+                2 => sizeof(long),
+                _ => (3 * sizeof(long)) + 1,
+            };
             if (length < 0 || length != data.Length - reader.BaseStream.Position - trailer)
             {
                 throw new InvalidDataException("Body length does not match the envelope.");
@@ -74,12 +83,15 @@ internal static class EntryCodec
 
             var body = reader.ReadBytes(length);
             var duration = version == 1 ? TimeSpan.Zero : TimeSpan.FromTicks(reader.ReadInt64());
-            if (status is < 100 or > 599 || freshUntil < generatedAt || staleUntil < freshUntil || duration < TimeSpan.Zero)
+            var initialAge = version < 3 ? TimeSpan.Zero : TimeSpan.FromTicks(reader.ReadInt64());
+            var keepUntil = version < 3 ? default : ReadTime(reader);
+            var flags = version < 3 ? EntryFlags.None : (EntryFlags)reader.ReadByte();
+            if (status is < 100 or > 599 || freshUntil < generatedAt || staleUntil < freshUntil || duration < TimeSpan.Zero || initialAge < TimeSpan.Zero)
             {
                 throw new InvalidDataException("Entry fields are out of range.");
             }
 
-            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration);
+            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration, initialAge, keepUntil, flags);
         }
         catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException)
         {
