@@ -19,7 +19,7 @@ internal static class FreshnessClassifier
         LoadSource.StaleIfError when now < entry.ErrorUntil => Freshness.StandIn,
 
         // MISS: the read waited for the origin.
-        LoadSource.Origin when waitedForLoad => Freshness.Miss,
+        LoadSource.Origin or LoadSource.Unadmitted when waitedForLoad => Freshness.Miss,
 
         // FRESH or STALE (with a background refresh), or too old to answer.
         LoadSource.Cache or LoadSource.Origin => judge.Judge(entry, now),

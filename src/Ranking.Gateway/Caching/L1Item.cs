@@ -20,6 +20,9 @@ internal enum LoadSource
     /// <summary>The origin forbade storing it: it answers only the readers that waited on this load.</summary>
     Uncacheable,
 
+    /// <summary>Fetched, but its key has not been asked often enough to be stored (<c>MinUses</c>): it answers only this load's readers.</summary>
+    Unadmitted,
+
     /// <summary>The origin failed and nothing may stand in: every reader that waited on this load fails.</summary>
     Failed,
 }
@@ -33,7 +36,7 @@ internal enum LoadSource
 internal sealed record L1Item(CacheEntry Entry, LoadSource Source, bool Stored = true, OriginFailure? Failure = null)
 {
     /// <summary>Whether later readers may be answered with it (a verdict about one load answers only its own readers).</summary>
-    public bool Keepable => Source is not (LoadSource.Uncacheable or LoadSource.Failed);
+    public bool Keepable => Source is not (LoadSource.Uncacheable or LoadSource.Unadmitted or LoadSource.Failed);
 
     public static L1Item Failing(OriginFailure failure) => new(EntryFactory.Nothing, LoadSource.Failed, Stored: false, failure);
 }

@@ -34,6 +34,14 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
     {
         // An expired copy is revalidated rather than fetched whole, where its origin can (a 304 keeps its body).
         call = call with { Previous = expired };
+        if (request.Policy.MinUses > 1 && await store.AdmitAsync(request.Key, request.Policy.MinUses, request.Policy.MinUsesWindow) == false)
+        {
+            // Not asked often enough yet to be stored (like nginx proxy_cache_min_uses): this load's readers get the
+            // origin's answer, and nothing is kept, here or in Redis.
+            var fetched = await FetchAsync(request, call);
+            return fetched.Failure is { } failure ? StaleIfErrorOrFail(expired, failure)
+                : new L1Item(fetched.Entry!, fetched.Storable ? LoadSource.Unadmitted : LoadSource.Uncacheable, Stored: false);
+        }
         await using (var redLock = await locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry))
         {
             if (redLock is not null)

@@ -29,6 +29,7 @@ public static class GatewayApplicationExtensions
         app.UseClientLimits();
         app.UseExceptionHandler();
         app.UseMiddleware<EmptyErrorProblems>();
+        app.UseMiddleware<AdminPathGuard>();
         app.UseAuthorizationWhereAsked();
         app.MapRanking().RateLimitedByRankingPolicy();
         app.MapAdmin();

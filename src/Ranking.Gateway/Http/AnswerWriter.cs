@@ -110,7 +110,7 @@ internal static class AnswerWriter
             foreach (var range in list.Split(','))
             {
                 var tag = list[range].Trim();
-                if (tag is "*" || (tag.StartsWith("W/") ? tag[2..] : tag).SequenceEqual(etag))
+                if (tag is "*" || Opaque(tag).SequenceEqual(Opaque(etag)))
                 {
                     return true;
                 }
@@ -119,4 +119,6 @@ internal static class AnswerWriter
 
         return false;
     }
+
+    private static ReadOnlySpan<char> Opaque(ReadOnlySpan<char> tag) => tag.StartsWith("W/") ? tag[2..] : tag;
 }

@@ -36,7 +36,40 @@ public sealed class AdminAvailabilityTests(TestDatabase database) : IClassFixtur
         { "GET", "/_ADMIN/Ranking/g1" },
     };
 
+    // Spellings an upstream (or a server between) may read as /_admin/ranking/g1.
+    public static TheoryData<string> DisguisedAdminPaths => new()
+    {
+        "//_admin/ranking/g1",
+        "/_admin;/ranking/g1",
+        "/_admin;x=1/ranking/g1",
+        "/_admin./ranking/g1",
+        "/_admin%2Franking%2Fg1",
+        "/_admin%5Cranking%5Cg1",
+        "/_admin%252Franking%252Fg1",
+        "/x/..%2F_admin/ranking/g1",
+        "/./_ADMIN../ranking/g1",
+    };
+
     public Task InitializeAsync() => _upstream.StartAsync();
+
+    [Theory]
+    [MemberData(nameof(DisguisedAdminPaths))]
+    public async Task Every_spelling_of_an_admin_path_is_answered_by_the_gateway_never_proxied(string path)
+    {
+        await using var off = ProxyHosts.Create(database, RealServices.NewKeyPrefix(), _time, _upstream, CatchAll);
+        await using var on = ProxyHosts.Create(database, RealServices.NewKeyPrefix(), _time, _upstream, AdminCalls.On(CatchAll));
+
+        foreach (var host in new[] { off, on })
+        {
+            // Absolute, so the client sends the path as written ("//x" alone would name a host).
+            var answer = await host.CreateClient().AdminAsync(HttpMethod.Get, "http://localhost" + path);
+
+            Assert.NotEqual(HttpStatusCode.OK, answer.Status);
+            Assert.Equal("application/problem+json", answer.Message.Content.Headers.ContentType?.MediaType);
+        }
+
+        Assert.Equal(0, _upstream.Requests("fallback"));
+    }
 
     public async Task DisposeAsync() => await _upstream.DisposeAsync();
 

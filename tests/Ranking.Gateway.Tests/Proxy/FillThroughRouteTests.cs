@@ -59,6 +59,25 @@ public sealed class FillThroughRouteTests(TestDatabase database) : IClassFixture
         Assert.Equal(2, _one.Requests("echo"));
     }
 
+    [Theory]
+    [InlineData("X-Forwarded-Host (YARP's default)", new[] { "PathRemovePrefix=/{route}" })]
+    [InlineData("the original Host", new[] { "PathRemovePrefix=/{route}", "RequestHeaderOriginalHost=true" })]
+    public async Task One_clients_host_never_shapes_the_answer_another_client_gets(string how, string[] transforms)
+    {
+        var client = Start(ProxyHosts.Routes(transforms, cluster: Single()));
+
+        var poisoned = await Get(client, "http://evil.example/cached/echo/h?page=1");
+        var plain = await Get(client, "/cached/echo/h?page=1");
+        _time.Advance(TimeSpan.FromSeconds(61));
+        await Get(client, "http://evil.example/cached/echo/h?page=1");
+        await Eventually.Until(() => _one.Requests("echo") == 3, "the refresh the poisoning client started");
+        var later = await Get(client, "/cached/echo/h?page=1");
+
+        Assert.Contains("evil.example", poisoned.Body, StringComparison.Ordinal);
+        Assert.True(plain.CacheStatus == "MISS", $"with {how} forwarded, a plain read after the poisoning one was {plain.CacheStatus}");
+        Assert.All([plain, later], a => Assert.DoesNotContain("evil.example", a.Body, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_background_refresh_sends_what_the_key_holds_and_nothing_of_the_client_that_saw_it_stale()
     {

@@ -41,6 +41,24 @@ public sealed class UpstreamServer : IAsyncDisposable
 
     public ConcurrentQueue<string> Queries { get; } = new();
 
+    /// <summary>Every request /api/scripted/{name} received, in order: its name, method and headers.</summary>
+    public ConcurrentQueue<Received> Scripted { get; } = new();
+
+    private readonly ConcurrentDictionary<string, Func<HttpContext, int, Task>> _scripts = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// What /api/scripted/{name} answers (any method): <paramref name="answer"/> is given the request and how many
+    /// requests for that name arrived so far (1 for the first).
+    /// </summary>
+    public void Script(string name, Func<HttpContext, int, Task> answer) => _scripts[name] = answer;
+
+    public IEnumerable<Received> ScriptedFor(string name) => Scripted.Where(r => r.Name == name);
+
+    public sealed record Received(string Name, string Method, Dictionary<string, string> Headers)
+    {
+        public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+    }
+
     public int Requests(string name) => _requests.GetValueOrDefault(name);
 
     private int _waiting;
@@ -109,6 +127,20 @@ public sealed class UpstreamServer : IAsyncDisposable
             {
                 chunk.AsSpan().Fill((byte)i);
                 await c.Response.Body.WriteAsync(chunk);
+            }
+        });
+        app.Map("/api/scripted/{name}", async (string name, HttpContext c) =>
+        {
+            Count("scripted:" + name);
+            Scripted.Enqueue(new Received(name, c.Request.Method, c.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+            await HoldAsync();
+            if (_scripts.TryGetValue(name, out var answer))
+            {
+                await answer(c, Requests("scripted:" + name));
+            }
+            else
+            {
+                c.Response.StatusCode = 404;
             }
         });
         app.MapGet("/health", () => Unhealthy ? Results.StatusCode(503) : Results.Ok());

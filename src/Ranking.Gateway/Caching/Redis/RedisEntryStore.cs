@@ -53,6 +53,13 @@ internal sealed partial class RedisEntryStore
         return deleted
         """;
 
+    // Counts a miss of a key within a window; the count says whether the key has been asked often enough to be stored.
+    private const string CountUseScript = """
+        local uses = redis.call('INCR', KEYS[1])
+        if uses == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+        return uses
+        """;
+
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(200);
 
@@ -190,6 +197,15 @@ internal sealed partial class RedisEntryStore
     /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
     public Task<bool?> DeleteAsync(string key) =>
         TryAsync(async db => (int)await db.ScriptEvaluateAsync(DeleteScript, [EntryKey(key)], [_channel.ToString(), $"{_instanceId}\n{key}"]) == 1);
+
+    /// <summary>
+    /// Admission (the policy's <c>MinUses</c>): counts this miss of <paramref name="key"/> and says whether it has now been
+    /// asked <paramref name="minUses"/> times within <paramref name="window"/> (the count lives in the key's own slot and
+    /// expires with the window).
+    /// </summary>
+    /// <returns>Null if Redis is unavailable.</returns>
+    public Task<bool?> AdmitAsync(string key, int minUses, TimeSpan window) =>
+        TryAsync(async db => (long)await db.ScriptEvaluateAsync(CountUseScript, [SlotKey(key, "uses")], [(long)Math.Max(1, window.TotalMilliseconds)]) >= minUses);
 
     /// <summary>Whether some instance holds the key's refresh lock (<see cref="LockKey"/>).</summary>
     /// <returns>Null if Redis is unavailable.</returns>
