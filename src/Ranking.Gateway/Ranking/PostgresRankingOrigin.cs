@@ -23,7 +23,7 @@ internal sealed class PostgresRankingOrigin(NpgsqlDataSource database, IOptions<
                 entries.Add(new RankingEntry(entries.Count + 1, reader.GetString(0), reader.GetInt64(1)));
             }
 
-            return entries.Count == 0 ? RankingResponses.NotFound(group) : RankingResponses.Of(new RankingDocument(group, generatedAt, entries));
+            return entries.Count == 0 ? RankingResponses.NotFound(group) : RankingResponses.Of(new RankingDocument(group, generatedAt, entries), request.Previous);
         }
         catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -29,6 +29,21 @@ public sealed partial class MetricsTests(TestDatabase database) : OneGatewayTest
     }
 
     [Fact]
+    public async Task A_recompute_with_the_same_answer_keeps_the_stored_body_and_etag_and_is_counted()
+    {
+        await Database.SeedAsync("same", 3);
+        var first = await Client.GetAnswerAsync("/ranking/same");
+        Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal("STALE", (await Client.GetAnswerAsync("/ranking/same")).CacheStatus);
+
+        var refreshed = await Eventually.Until(() => Client.GetAnswerAsync("/ranking/same"), a => a.CacheStatus == "FRESH", "the refreshed entry");
+
+        Assert.Equal(first.Header("ETag"), refreshed.Header("ETag"));
+        var metrics = await Client.GetStringAsync("/metrics");
+        Assert.Contains("gateway_origin_unchanged_total{otel_scope_name=\"Ranking.Gateway\",how=\"same-body\",policy=\"ranking\"} 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Counters_are_published_at_zero_before_anything_happened()
     {
         // Read before any ranking was: dashboards and alerts see the series from the start.
@@ -40,6 +55,7 @@ public sealed partial class MetricsTests(TestDatabase database) : OneGatewayTest
             "gateway_origin_queries_total{otel_scope_name=\"Ranking.Gateway\",outcome=\"timeout\",policy=\"ranking\"} 0",
             "gateway_cache_revalidations_total{otel_scope_name=\"Ranking.Gateway\",outcome=\"cancelled\",policy=\"ranking\"} 0",
             "gateway_origin_rejected_total{otel_scope_name=\"Ranking.Gateway\",policy=\"ranking\"} 0",
+            "gateway_origin_unchanged_total{otel_scope_name=\"Ranking.Gateway\",how=\"not-modified\",policy=\"ranking\"} 0",
             "gateway_redis_failures_total{otel_scope_name=\"Ranking.Gateway\"} 0",
             "gateway_rate_limit_rejections_total{otel_scope_name=\"Ranking.Gateway\",policy=\"ranking\"} 0",
         })

@@ -26,6 +26,10 @@ public sealed class OptionsValidationTests(TestDatabase database) : IClassFixtur
     [InlineData(Policy + ":MaxBodyBytes", "-1", Policy + ":MaxBodyBytes must be positive")]
     [InlineData(Policy + ":MaxConcurrentFetches", "0", Policy + ":MaxConcurrentFetches must be at least 1")]
     [InlineData(Policy + ":MaxQueuedFetches", "-1", Policy + ":MaxQueuedFetches must not be negative")]
+    [InlineData(Policy + ":ForwardRequestHeaders:0", "Authorization", Policy + ":ForwardRequestHeaders may not name Authorization")]
+    [InlineData(Policy + ":ForwardRequestHeaders:0", "cookie", Policy + ":ForwardRequestHeaders may not name cookie")]
+    [InlineData(Policy + ":ForwardRequestHeaders:0", "If-None-Match", Policy + ":ForwardRequestHeaders may not name If-None-Match")]
+    [InlineData(Policy + ":MinUses", "0", Policy + ":MinUses must be at least 1")]
     [InlineData("Gateway:KeyPrefix", "", "Gateway:KeyPrefix must not be empty")]
     [InlineData("Gateway:KeyPrefix", "   ", "Gateway:KeyPrefix must not be empty")]
     [InlineData("Gateway:RedisTimeout", "00:00:00", "Gateway:RedisTimeout must be positive")]
@@ -58,6 +62,8 @@ public sealed class OptionsValidationTests(TestDatabase database) : IClassFixtur
     [InlineData(Policy + ":Fresh", "abc")]
     [InlineData(Policy + ":MaxBodyBytes", "abc")]
     [InlineData(Policy + ":CacheAuthorized", "maybe")]
+    [InlineData(Policy + ":Freshness", "Sometimes")]
+    [InlineData(Policy + ":Heuristic", "Guess")]
     public async Task A_policy_value_that_does_not_convert_stops_start_up_naming_its_key(string key, string value)
     {
         await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), new Dictionary<string, string?> { [key] = value });
@@ -67,6 +73,17 @@ public sealed class OptionsValidationTests(TestDatabase database) : IClassFixtur
         Assert.NotNull(thrown);
         Assert.Contains($"'{key}'", thrown.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("must define at least one policy", thrown.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_query_parameter_and_a_list_of_them_cannot_be_asked_for_together()
+    {
+        var settings = new Dictionary<string, string?> { [Policy + ":QueryKeys:0"] = "page", [Policy + ":QueryKeys:1"] = "*" };
+        await using var host = new GatewayHost(database, _prefix, new FakeTimeProvider(), settings);
+
+        var failure = OptionsFailure(Record.Exception(() => host.CreateClient()));
+
+        Assert.Contains(Policy + ":QueryKeys is either \"*\" (every parameter) or a list of names, not both (was page, *)", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
