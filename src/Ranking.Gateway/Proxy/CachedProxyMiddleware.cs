@@ -97,22 +97,48 @@ internal sealed partial class CachedProxyMiddleware(
             && route.ClusterId is not null;
     }
 
-    // A successful unsafe request (POST, PUT, DELETE, …) may have changed what its URL answers: the stored answer a GET of
-    // it would read is dropped on every instance, so the next read fetches it again. Other variants of the URL (other
-    // varied header values) are left to expire.
+    // A successful unsafe request (POST, PUT, DELETE, …) may have changed what its URL answers, and what the URLs its
+    // Location and Content-Location name answer (RFC 9111 §4.4; only on this host, so an upstream cannot make the gateway
+    // drop another site's entries, and only on this route): the stored answers a GET of each would read are dropped on
+    // every instance, so the next read fetches them again. Other variants of a URL (other varied header values) are left
+    // to expire.
     private async Task InvalidateAfterUnsafeAsync(HttpContext context, RouteConfig route, CachePolicy policy)
     {
         var method = context.Request.Method;
-        if (HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method) || context.Response.StatusCode >= 400
-            || ProxyCacheKey.For(route.RouteId, context, policy) is not { } key)
+        var response = context.Response;
+        if (HttpMethods.IsOptions(method) || HttpMethods.IsTrace(method) || response.StatusCode >= 400)
         {
             return;
         }
 
-        if (await cache.PurgeAsync(key) is null)
+        var reads = new List<HttpContext> { context };
+        foreach (var named in new[] { response.Headers.Location.ToString(), response.Headers.ContentLocation.ToString() })
         {
-            Log.InvalidationFailed(logger, method);
+            if (SameHostTarget(context.Request, named) is { } target
+                && CachedRouteRequest.For(context, route, PathString.FromUriComponent(target.AbsolutePath), QueryString.FromUriComponent(target.Query)) is { } read)
+            {
+                reads.Add(read);
+            }
         }
+
+        foreach (var read in reads)
+        {
+            if (ProxyCacheKey.For(route.RouteId, read, policy) is { } key && await cache.PurgeAsync(key) is null)
+            {
+                Log.InvalidationFailed(logger, method);
+                return;
+            }
+        }
+    }
+
+    private static Uri? SameHostTarget(HttpRequest request, string named)
+    {
+        return named.Length > 0
+            && Uri.TryCreate($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}", UriKind.Absolute, out var here)
+            && Uri.TryCreate(here, named, out var target)
+            && target.Scheme == here.Scheme && string.Equals(target.Authority, here.Authority, StringComparison.OrdinalIgnoreCase)
+            ? target
+            : null;
     }
 
     private async Task WriteHandoffAsync(HttpContext context, Handoff handoff)

@@ -103,7 +103,8 @@ internal sealed partial class FillForwarder(
         var caching = body.Overflowed ? transformer.Caching! with { NotStorable = "too-large" } : transformer.Caching;
         return new OriginResponse(
             response.StatusCode,
-            response.ContentType ?? "application/octet-stream",
+            // A 304 without one updates nothing (Revalidation.Merge); any other answer without one is octets.
+            response.ContentType ?? (response.StatusCode == StatusCodes.Status304NotModified ? "" : "application/octet-stream"),
             body.Kept,
             StoredHeaders(response, policy),
             Storable: transformer.Storable && !body.Overflowed)

@@ -8,10 +8,11 @@ namespace Ranking.Gateway.Proxy;
 /// </summary>
 internal static class Revalidation
 {
-    // Headers a 304 may not change in the stored answer: they describe its body (RFC 9111 §3.2).
+    // Headers a 304 does not change in the stored answer: those that describe the stored bytes themselves (RFC 9111 §3.2
+    // names Content-Length; the same holds for their coding, range and digest), and Vary, which the key already fixed.
     private static readonly HashSet<string> KeptFromStored = new(StringComparer.OrdinalIgnoreCase)
     {
-        "Content-Length", "Content-Encoding", "Content-Range", "Content-Type", "Vary",
+        "Content-Length", "Content-Encoding", "Content-Range", "Content-MD5", "Vary",
     };
 
     /// <summary>
@@ -40,8 +41,8 @@ internal static class Revalidation
     }
 
     /// <summary>
-    /// The stored answer updated by the 304: each header the 304 sends replaces the stored lines of that name, except
-    /// those that describe the body; its lifetimes are read again from the headers that result.
+    /// The stored answer updated by the 304: each header the 304 sends (its Content-Type too) replaces the stored lines of
+    /// that name, except those that describe the stored bytes; its lifetimes are read again from the headers that result.
     /// </summary>
     public static OriginResponse Merge(CacheEntry stored, OriginResponse notModified, CachePolicy policy, bool carriesCredentials, DateTimeOffset receivedAt)
     {
@@ -49,7 +50,8 @@ internal static class Revalidation
         var headers = stored.Headers.Where(h => !sent.Any(n => n.Key.Equals(h.Key, StringComparison.OrdinalIgnoreCase))).Concat(sent).ToList();
         var merged = stored with { Headers = headers };
         var caching = UpstreamCaching.Read(stored.StatusCode, merged.Header, policy, carriesCredentials, stored.Body.Length, headers.Count, receivedAt);
-        return new OriginResponse(stored.StatusCode, stored.ContentType, stored.Body, headers, Storable: caching.NotStorable is null)
+        var contentType = notModified.ContentType.Length > 0 ? notModified.ContentType : stored.ContentType;
+        return new OriginResponse(stored.StatusCode, contentType, stored.Body, headers, Storable: caching.NotStorable is null)
         {
             Caching = caching,
             ETag = stored.Flags.HasFlag(EntryFlags.UpstreamETag) ? stored.ETag : null,

@@ -2,18 +2,20 @@ using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Configuration;
 
-namespace Ranking.Gateway.Admin;
+namespace Ranking.Gateway.Proxy;
 
 /// <summary>
-/// The GET a client would send for one entry of a cached route, built from an admin call: the entry's path; the admin
-/// call's query string, scheme, host and headers (less its <c>Authorization</c>, which holds the admin key); and the route
-/// values YARP's matching gives that path, which the route's transforms may read. <see cref="Proxy.ProxyCacheKey.For"/>
-/// then makes of it exactly the key, and the fill, that a client's read would.
+/// The GET a client would send for one entry of a cached route, built from another request (an admin call, or an
+/// unsafe request whose answer names the URL it changed): the entry's path and query; that request's scheme, host and
+/// headers (less its <c>Authorization</c>, which may hold the admin key); and the route values YARP's matching gives
+/// that path, which the route's transforms may read. <see cref="ProxyCacheKey.For"/> then makes of it exactly the key,
+/// and the fill, that a client's read would.
 /// </summary>
 internal static class CachedRouteRequest
 {
     /// <returns>The request, or null when the route's path pattern does not match <paramref name="path"/>.</returns>
-    public static HttpContext? For(HttpContext admin, RouteConfig route, PathString path)
+    /// <param name="query">The entry's query; the other request's own when null.</param>
+    public static HttpContext? For(HttpContext admin, RouteConfig route, PathString path, QueryString? query = null)
     {
         var values = new RouteValueDictionary();
         if (route.Match.Path is { } pattern && !new TemplateMatcher(TemplateParser.Parse(pattern), new RouteValueDictionary()).TryMatch(path, values))
@@ -28,7 +30,7 @@ internal static class CachedRouteRequest
         request.Host = admin.Request.Host;
         request.PathBase = admin.Request.PathBase;
         request.Path = path;
-        request.QueryString = admin.Request.QueryString;
+        request.QueryString = query ?? admin.Request.QueryString;
         foreach (var (name, value) in admin.Request.Headers)
         {
             if (!name.Equals(HeaderNames.Authorization, StringComparison.OrdinalIgnoreCase))
