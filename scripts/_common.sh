@@ -7,6 +7,10 @@
 RG_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 
 REDIS_PORT="${RG_REDIS_PORT:-6479}"
+# A cache's Redis is bounded: past REDIS_MAXMEMORY it evicts, and volatile-lfu evicts only keys with an expiry (cache
+# entries and their markers), never the refresh modes' streams, sets and watermark, which have none (README "Memory").
+REDIS_MAXMEMORY="${RG_REDIS_MAXMEMORY:-256mb}"
+REDIS_EVICTION="${RG_REDIS_EVICTION:-volatile-lfu}"
 PG_PORT="${RG_PG_PORT:-5479}"
 
 DATA_DIR="$RG_ROOT/.data"

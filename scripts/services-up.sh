@@ -6,6 +6,8 @@
 #     RG_REDIS_CLUSTER_PORT (default RG_REDIS_PORT + 1000) and the next two ports; the scripts' and tests'
 #     ConnectionStrings:Redis then lists its nodes (export_connection_env with RG_REDIS_CLUSTER=1).
 #   --replicas (with --redis-cluster): one replica per master, on the next three ports (six processes).
+#   RG_REDIS_MAXMEMORY (default 256mb) and RG_REDIS_EVICTION (default volatile-lfu) bound every Redis started here
+#   (applied to one already running too).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
@@ -46,6 +48,8 @@ start_redis() {
     on_port="$(redis_pid_on_port)"
     if [ "$on_port" = "$pid" ]; then
       info "Redis: already running (pid $pid, port $REDIS_PORT)"
+      redis-cli -p "$REDIS_PORT" config set maxmemory "$REDIS_MAXMEMORY" >/dev/null
+      redis-cli -p "$REDIS_PORT" config set maxmemory-policy "$REDIS_EVICTION" >/dev/null
       return 0
     fi
     # Its process title is "redis-server 127.0.0.1:PORT".
@@ -68,6 +72,8 @@ start_redis() {
     --logfile "$REDIS_LOG" \
     --save "" \
     --appendonly no \
+    --maxmemory "$REDIS_MAXMEMORY" \
+    --maxmemory-policy "$REDIS_EVICTION" \
     --daemonize yes ||
     die "redis-server failed to start; see $REDIS_LOG"
 
@@ -115,6 +121,8 @@ start_cluster_node() {
     --cluster-require-full-coverage yes \
     --save "" \
     --appendonly no \
+    --maxmemory "$REDIS_MAXMEMORY" \
+    --maxmemory-policy "$REDIS_EVICTION" \
     --repl-diskless-sync-delay 0 \
     --daemonize yes ||
     die "cluster node on port $port failed to start; see $LOG_DIR/redis-cluster-$port.log"
