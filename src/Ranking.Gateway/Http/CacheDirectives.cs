@@ -161,7 +161,7 @@ internal sealed record CacheDirectives
                 case "proxy-revalidate": directives = directives with { ProxyRevalidate = true }; break;
                 case "must-understand": directives = directives with { MustUnderstand = true }; break;
                 case "max-age" or "s-maxage" or "stale-while-revalidate" or "stale-if-error":
-                    if (Seconds(argument) is not { } seconds)
+                    if (DeltaSeconds(argument) is not { } seconds)
                     {
                         return Broken;
                     }
@@ -186,8 +186,11 @@ internal sealed record CacheDirectives
     private static bool IsKnownFlag(string name) =>
         name is "no-store" or "private" or "public" or "must-revalidate" or "proxy-revalidate" or "must-understand";
 
-    // delta-seconds: digits only (leading zeros allowed); the quoted form of a number is read as the number.
-    private static TimeSpan? Seconds(string? argument)
+    /// <summary>
+    /// A delta-seconds value (RFC 9111 §1.2.2): digits only (leading zeros allowed), past 2^31 read as 2^31; null when it
+    /// is not one. The quoted form of a directive's number arrives here unquoted, and is read as the number.
+    /// </summary>
+    internal static TimeSpan? DeltaSeconds(string? argument)
     {
         if (string.IsNullOrEmpty(argument) || argument.AsSpan().ContainsAnyExceptInRange('0', '9'))
         {
@@ -223,7 +226,8 @@ internal sealed record CacheDirectives
 
     private static string? NonEmpty(string token) => token.Length == 0 ? null : token;
 
-    private static bool IsTokenChar(char c) =>
+    /// <summary>tchar (RFC 9110 §5.6.2).</summary>
+    internal static bool IsTokenChar(char c) =>
         char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
 
     // quoted-string with quoted-pair escapes; null when it is not closed.

@@ -229,7 +229,7 @@ internal static class StructuredDictionary
     private static string ReadToken(string value, ref int position)
     {
         var start = position++;
-        while (position < value.Length && (IsTokenChar(value[position]) || value[position] is ':' or '/'))
+        while (position < value.Length && (CacheDirectives.IsTokenChar(value[position]) || value[position] is ':' or '/'))
         {
             position++;
         }
@@ -281,9 +281,6 @@ internal static class StructuredDictionary
 
         return true;
     }
-
-    private static bool IsTokenChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.' or '^' or '_' or '`' or '|' or '~';
 
     private static void SkipSpaces(string value, ref int position)
     {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Http;
 
@@ -14,8 +13,6 @@ internal static class UpstreamCaching
 {
     /// <summary>Headers a stored answer may hold at most (the entry envelope's limit).</summary>
     public const int MaxHeaders = 64;
-
-    private const long MaxSeconds = 2147483648;
 
     /// <param name="header">A header's value, its lines joined with commas; null when absent.</param>
     /// <param name="receivedAt">When the answer arrived, for an answer without a usable <c>Date</c>.</param>
@@ -148,20 +145,7 @@ internal static class UpstreamCaching
         : TimeSpan.Zero;
 
     // The first value of the first line; a value that is not a whole number of seconds is ignored (RFC 9111 §5.1).
-    private static TimeSpan Age(string? value)
-    {
-        var first = (value ?? "").Split(',')[0].Trim();
-        if (first.Length == 0 || first.AsSpan().ContainsAnyExceptInRange('0', '9'))
-        {
-            return TimeSpan.Zero;
-        }
-
-        var digits = first.TrimStart('0');
-        var seconds = digits.Length == 0 ? 0
-            : digits.Length > 10 ? MaxSeconds
-            : Math.Min(long.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture), MaxSeconds);
-        return TimeSpan.FromSeconds(seconds);
-    }
+    private static TimeSpan Age(string? value) => CacheDirectives.DeltaSeconds((value ?? "").Split(',')[0].Trim()) ?? TimeSpan.Zero;
 
     // RFC 9110 §15.1: the statuses that are cacheable by default.
     private static bool IsHeuristicallyCacheable(int status) =>

@@ -28,6 +28,20 @@ public sealed class PipelineTests(TestDatabase database) : IClassFixture<TestDat
     public async Task DisposeAsync() => await _upstream.DisposeAsync();
 
     [Fact]
+    public async Task With_allowed_hosts_set_a_request_for_another_host_is_refused_before_it_reaches_a_route_or_the_cache()
+    {
+        await using var host = ProxyHosts.Create(database, RealServices.NewKeyPrefix(), _time, _upstream, new Dictionary<string, string?> { ["AllowedHosts"] = "localhost" });
+        var client = host.CreateClient();
+
+        var other = await client.GetAnswerAsync("http://evil.example/api/items/hosts");
+        var allowed = await client.GetAnswerAsync("http://localhost/api/items/hosts");
+
+        Assert.Equal((HttpStatusCode.BadRequest, ""), (other.Status, other.CacheStatus));
+        Assert.Equal((HttpStatusCode.OK, "MISS"), (allowed.Status, allowed.CacheStatus));
+        Assert.Equal(1, _upstream.Requests("items"));
+    }
+
+    [Fact]
     public async Task A_FRESH_hit_leaves_no_per_request_items_features_or_activity()
     {
         await database.SeedAsync("pipeline", 3);
