@@ -56,11 +56,17 @@ engine="$suite_dir"
 [ -f "$engine/cli.mjs" ] || engine="$suite_dir/test-engine"
 [ -f "$engine/cli.mjs" ] || die "no cli.mjs in $suite_dir or its test-engine/"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 30000))
+    port_in_use "$port" || { echo "$port"; return; }
+  done
+}
 wait_port() {
   local i
   for ((i = 0; i < 200; i++)); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    port_in_use "$1" && return 0
     sleep 0.1
   done
   return 1
