@@ -16,7 +16,7 @@ internal static class FreshnessClassifier
         LoadSource.Bypass when now < entry.FreshUntil => Freshness.Bypass,
 
         // The origin failed: an expired copy stands in until its stale-if-error window ends (RFC 5861).
-        LoadSource.StaleIfError when now < entry.ErrorUntil => Freshness.StandIn,
+        LoadSource.StaleIfError when now < judge.StandsInUntil(entry, now) => Freshness.StandIn,
 
         // MISS: the read waited for the origin.
         LoadSource.Origin or LoadSource.Unadmitted when waitedForLoad => Freshness.Miss,

@@ -10,6 +10,18 @@ internal interface IFreshnessPolicy
 
     /// <summary>How long Redis keeps an entry stored now: by default, to the end of its stale-if-error window.</summary>
     TimeSpan TimeToLive(CacheEntry entry, DateTimeOffset now) => EntryFactory.TimeToLive(entry, now);
+
+    /// <summary>
+    /// When the entry was last known good: computed (or revalidated, which rewrites it), or vouched for by a refresh mode
+    /// that knows it did not change. By default, when it was computed.
+    /// </summary>
+    DateTimeOffset KnownGoodAt(CacheEntry entry, DateTimeOffset now) => entry.GeneratedAt;
+
+    /// <summary>
+    /// The availability rule every mode keeps: while the origin fails, a cached entry stands in (STALE) until its
+    /// stale-if-error window ends, counted from when it was last known good, never from when it was computed alone.
+    /// </summary>
+    DateTimeOffset StandsInUntil(CacheEntry entry, DateTimeOffset now) => entry.ErrorUntil + (KnownGoodAt(entry, now) - entry.GeneratedAt);
 }
 
 /// <summary>A verdict on one entry at one moment. A null <paramref name="Status"/> means the entry cannot answer.</summary>

@@ -39,7 +39,7 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
             // Not asked often enough yet to be stored (like nginx proxy_cache_min_uses): this load's readers get the
             // origin's answer, and nothing is kept, here or in Redis.
             var fetched = await FetchAsync(request, call);
-            return fetched.Failure is { } failure ? StaleIfErrorOrFail(expired, failure)
+            return fetched.Failure is { } failure ? StaleIfErrorOrFail(request, expired, failure)
                 : new L1Item(fetched.Entry!, fetched.Storable ? LoadSource.Unadmitted : LoadSource.Uncacheable, Stored: false);
         }
         await using (var redLock = await locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry))
@@ -57,7 +57,7 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
                 var fetched = await FetchAsync(request, call);
                 if (fetched.Entry is not { } entry)
                 {
-                    return StaleIfErrorOrFail(expired, fetched.Failure!);
+                    return StaleIfErrorOrFail(request, expired, fetched.Failure!);
                 }
 
                 var stored = false;
@@ -90,13 +90,17 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
 
         // Waited long enough (like nginx proxy_cache_lock_timeout): fetch ourselves, without storing.
         var own = await FetchAsync(request, call);
-        return own.Failure is { } failed ? StaleIfErrorOrFail(expired, failed) : Loaded(own, LoadSource.Origin, stored: false);
+        return own.Failure is { } failed ? StaleIfErrorOrFail(request, expired, failed) : Loaded(own, LoadSource.Origin, stored: false);
     }
 
     private Task<Fetched> FetchAsync(CacheRequest request, OriginRequest call) => caller.FetchAsync(request.Origin, request.PolicyName, call);
 
-    private L1Item StaleIfErrorOrFail(CacheEntry? expired, OriginFailure failure) =>
-        expired is not null && time.GetUtcNow() < expired.ErrorUntil ? new L1Item(expired, LoadSource.StaleIfError) : L1Item.Failing(failure);
+    // The availability rule (IFreshnessPolicy.StandsInUntil): counted from when the entry was last known good.
+    private L1Item StaleIfErrorOrFail(CacheRequest request, CacheEntry? expired, OriginFailure failure)
+    {
+        var now = time.GetUtcNow();
+        return expired is not null && now < request.FreshnessPolicy.StandsInUntil(expired, now) ? new L1Item(expired, LoadSource.StaleIfError) : L1Item.Failing(failure);
+    }
 
     private static L1Item Loaded(Fetched fetched, LoadSource source, bool stored) =>
         new(fetched.Entry!, fetched.Storable ? source : LoadSource.Uncacheable, stored);

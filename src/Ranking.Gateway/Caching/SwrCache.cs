@@ -54,7 +54,7 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
 
                 // Loads keep going out of date as they arrive (a clock racing ahead): stand in while stale-if-error
                 // allows, never past it.
-                if (now >= entry.ErrorUntil)
+                if (now >= request.FreshnessPolicy.StandsInUntil(entry, now))
                 {
                     return CacheLookup.Failed(new OriginFailure(OriginFailureKind.Error, "No cached copy may answer and the origin could not be reached in time."));
                 }

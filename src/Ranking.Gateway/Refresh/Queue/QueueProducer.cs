@@ -128,7 +128,7 @@ internal sealed partial class QueueProducer(
 
             var stats = await queue.StatsAsync(now);
             metrics.Queue(stats);
-            await VouchAsync(stats, now, settings.Period);
+            await VouchAsync(stats, now, settings);
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
@@ -165,17 +165,15 @@ internal sealed partial class QueueProducer(
                 continue;
             }
 
-            _recent[change.Group] = change.ChangedAt;
             newest = change.ChangedAt > newest ? change.ChangedAt : newest;
             chunk.Add(change);
             if (chunk.Count == Chunk)
             {
-                queued += await queue.EnqueueAsync(chunk, now);
-                chunk.Clear();
+                queued += await QueueChunkAsync(chunk, now);
             }
         }
 
-        queued += await queue.EnqueueAsync(chunk, now);
+        queued += await QueueChunkAsync(chunk, now);
         metrics.Enqueued("watermark", queued);
         await queue.AdvanceWatermarkAsync(newest);
         foreach (var (group, changedAt) in _recent)
@@ -189,20 +187,32 @@ internal sealed partial class QueueProducer(
         return queued;
     }
 
-    // The consumers keep up when nothing has waited in the queue for more than two periods.
-    private async Task VouchAsync(QueueStats stats, DateTimeOffset now, TimeSpan period)
+    // A change counts as seen only once it is queued: if queueing fails (Redis, a pass cut short), the next pass finds it
+    // again, since neither this record nor the watermark moved past it.
+    private async Task<long> QueueChunkAsync(List<GroupChange> chunk, DateTimeOffset now)
     {
-        if (stats.OldestQueuedAge <= 2 * period)
+        var queued = await queue.EnqueueAsync(chunk, now);
+        foreach (var change in chunk)
         {
-            var until = now + (2 * period);
-            await queue.SetVouchAsync(until, 2 * period);
-            vouch.Set(until);
-            return;
+            _recent[change.Group] = change.ChangedAt;
         }
 
-        Log.Behind(logger, stats.OldestQueuedAge, stats.Length);
-        await queue.WithdrawVouchAsync();
-        vouch.Set(null);
+        chunk.Clear();
+        return queued;
+    }
+
+    // The consumers keep up when nothing has waited in the queue for more than two periods; otherwise the word ends now.
+    private async Task VouchAsync(QueueStats stats, DateTimeOffset now, RefreshOptions settings)
+    {
+        var until = now + (2 * settings.Period);
+        if (stats.OldestQueuedAge > 2 * settings.Period)
+        {
+            Log.Behind(logger, stats.OldestQueuedAge, stats.Length);
+            until = now;
+        }
+
+        await queue.SetVouchAsync(until, settings.RetainFor);
+        vouch.Set(until);
     }
 
     private async Task<bool> TryHoldLeaseAsync(TimeSpan duration)

@@ -325,16 +325,21 @@ internal sealed class RefreshQueue
     public Task AdvanceWatermarkAsync(DateTime watermark) =>
         Database.ScriptEvaluateAsync(AdvanceScript, [Watermark], [(watermark - DateTime.UnixEpoch).Ticks / 10]);
 
-    /// <summary>Until when the producer vouches for cached entries (the gateway's clock); null when it does not.</summary>
+    /// <summary>
+    /// Until when the producer vouches, or vouched, for cached entries (the gateway's clock; in the past once its word
+    /// lapsed); null when it never did within <c>RetainFor</c>.
+    /// </summary>
     public async Task<DateTimeOffset?> GetVouchAsync()
     {
         var value = await Database.StringGetAsync(Vouch);
         return value.IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)value);
     }
 
+    /// <summary>
+    /// Records until when the producer vouches. The key outlives the word (for <paramref name="keep"/>, the entries'
+    /// retention): a lapsed vouch still says when entries were last known good. Withdrawing the word is vouching until now.
+    /// </summary>
     public Task SetVouchAsync(DateTimeOffset until, TimeSpan keep) => Database.StringSetAsync(Vouch, until.ToUnixTimeMilliseconds(), keep);
-
-    public Task WithdrawVouchAsync() => Database.KeyDeleteAsync(Vouch);
 
     /// <summary>Tells idle consumers there is work.</summary>
     public Task WakeConsumersAsync() => _redis.GetSubscriber().PublishAsync(Wake, "");
