@@ -14,7 +14,7 @@ internal readonly record struct Fetched(CacheEntry? Entry, bool Storable, Origin
 /// instance, <c>MaxQueuedFetches</c> waiting; past that the origin is not asked), with its <c>OriginTimeout</c>, counted
 /// and logged, and turns the answer into an entry. Never throws: whatever the origin does is a <see cref="Fetched"/>.
 /// </summary>
-internal sealed partial class OriginCaller(CacheMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<OriginCaller> logger)
+internal sealed partial class OriginCaller(CacheMetrics metrics, OriginHealth health, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<OriginCaller> logger)
 {
     private readonly CancellationToken _stopping = lifetime.ApplicationStopping;
     private readonly ConditionalWeakTable<CachePolicy, ConcurrencyLimiter> _bulkheads = [];
@@ -74,6 +74,7 @@ internal sealed partial class OriginCaller(CacheMetrics metrics, TimeProvider ti
         }
 
         metrics.OriginQuery(policyName, "ok", duration);
+        health.Answered();
         var response = result.Response!;
         var (entry, notStored) = EntryFactory.Create(policy, response, startedAt, duration);
         if (notStored is not null)

@@ -67,6 +67,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<RedisEntryStore>();
         services.TryAddSingleton<RefreshLocks>();
         services.TryAddSingleton<LocalCache>();
+        services.TryAddSingleton<OriginHealth>();
         services.TryAddSingleton<OriginCaller>();
         services.TryAddSingleton<MissCoordinator>();
         services.TryAddSingleton<Revalidator>();

@@ -12,6 +12,7 @@ internal sealed partial class GroupRefresher(
     RankingReader reader,
     IRankingOrigin origin,
     RefreshMetrics metrics,
+    OriginHealth health,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<GroupRefresher> logger)
@@ -35,6 +36,7 @@ internal sealed partial class GroupRefresher(
             try
             {
                 answers = await origin.FetchManyAsync(groups, timeout.Token);
+                health.Answered();
                 metrics.Batch(reader.PolicyName, "ok", time.GetElapsedTime(started));
             }
             catch (Exception ex) when (!lifetime.ApplicationStopping.IsCancellationRequested)

@@ -23,6 +23,7 @@ internal static class RefreshServiceCollectionExtensions
         services.TryAddSingleton<LeaderLease>();
         services.TryAddSingleton<QueueVouch>();
         services.TryAddSingleton<QueueProducer>();
+        services.TryAddSingleton<OriginOutage>();
         services.TryAddSingleton<QueueConsumer>();
         services.TryAddSingleton<IFreshnessPolicy>(sp =>
         {

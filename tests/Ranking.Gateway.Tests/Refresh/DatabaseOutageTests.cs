@@ -88,6 +88,34 @@ public sealed class DatabaseOutageTests : IAsyncLifetime
             "every group fresh again");
     }
 
+    [Fact]
+    public async Task An_outage_dead_letters_nothing_and_the_changes_queued_during_it_land_when_the_database_is_back()
+    {
+        var (host, client) = _fleet.Start(_fleet.Settings("Queue", new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = new NpgsqlConnectionStringBuilder(_fleet.Database.ConnectionString) { Port = _relay.Port }.ConnectionString,
+            ["Ranking:Refresh:MaxDeliveries"] = "2",
+            ["Ranking:Refresh:RetryBackoff"] = "00:00:00.100",
+        }));
+        await Eventually.Until(() => ReadAllAsync(client), answers => answers.All(a => a.CacheStatus == "FRESH"), "every group cached");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(RealServices.Redis);
+        var dead = $"{_fleet.Prefix}{{refresh:0}}:dead";
+
+        _relay.Cut();
+        // Writers mark changed groups in the dirty set, which the producer queues without PostgreSQL.
+        await redis.GetDatabase().SetAddAsync($"{_fleet.Prefix}{{refresh}}:dirty", ["o1", "o2"]);
+        await TickAsync(host, "Queue");
+        var batches = host.Faults.Batches;
+        await Eventually.Until(() => host.Faults.Batches >= batches + 8, "the consumers retrying through the outage");
+
+        Assert.Equal(0, await redis.GetDatabase().StreamLengthAsync(dead));
+        Assert.All(await ReadAllAsync(client), a => Assert.Equal(HttpStatusCode.OK, a.Status));
+
+        _relay.Restore();
+        await Eventually.Until(() => redis.GetDatabase().StreamLengthAsync($"{_fleet.Prefix}{{refresh:0}}:queue"), n => n == 0, "the queue drained");
+        Assert.Equal(0, await redis.GetDatabase().StreamLengthAsync(dead));
+    }
+
     private static Task<Answer[]> ReadAllAsync(HttpClient client) =>
         Task.WhenAll(Enumerable.Range(1, Groups).Select(i => client.GetAnswerAsync($"/ranking/o{i}")));
 

@@ -9,7 +9,8 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// Architecture 2's consumers: every instance reads queued groups in batches, recomputes a batch with one SQL
 /// statement, writes the entries and acknowledges them. A failed item stays pending and is retried after a backoff;
 /// an item delivered <c>MaxDeliveries</c> times goes to the dead-letter stream with its last error (and its cached
-/// entry is marked out of date); a crashed consumer's items are taken over after the visibility timeout.
+/// entry is marked out of date), unless the origin itself was failing (<see cref="OriginOutage"/>): then the delivery
+/// does not count; a crashed consumer's items are taken over after the visibility timeout.
 /// StackExchange.Redis has no blocking reads, so an idle consumer polls with backoff and the producer wakes it over
 /// pub/sub when it queues work.
 /// </summary>
@@ -18,6 +19,7 @@ internal sealed partial class QueueConsumer(
     GroupRefresher refresher,
     SwrCache cache,
     RefreshMetrics metrics,
+    OriginOutage outage,
     RefreshInstance instance,
     IOptions<RankingOptions> options,
     ILogger<QueueConsumer> logger)
@@ -94,7 +96,7 @@ internal sealed partial class QueueConsumer(
                 Interlocked.Exchange(ref _failing, 0);
                 if (items.Count > 0)
                 {
-                    await HandleAsync(items, settings.MaxDeliveries);
+                    await HandleAsync(items, name, settings);
                     poll = FirstPoll;
                     emptyInARow = 0;
                     continue;
@@ -126,8 +128,9 @@ internal sealed partial class QueueConsumer(
         }
     }
 
-    private async Task HandleAsync(IReadOnlyList<QueueItem> items, int maxDeliveries)
+    private async Task HandleAsync(IReadOnlyList<QueueItem> items, string consumer, RefreshOptions settings)
     {
+        var maxDeliveries = settings.MaxDeliveries;
         var done = new List<QueueItem>(items.Count);
         var work = new List<QueueItem>(items.Count);
         foreach (var item in items)
@@ -154,6 +157,12 @@ internal sealed partial class QueueConsumer(
 
         await queue.TakeAsync(work);
         var outcomes = await refresher.RefreshBatchAsync(groups);
+
+        // Every recompute failed and PostgreSQL itself is not answering: the origin is failing, not these items. Their
+        // deliveries are not counted, so an outage dead-letters nothing; a group that fails while PostgreSQL answers is
+        // counted and, in the end, dead-lettered.
+        var originDown = outcomes.Values.All(o => !o.Succeeded)
+            && await outage.IsDownAsync(2 * settings.RetryBackoff, options.Value.Refresh.VisibilityTimeout / 4);
         foreach (var item in work)
         {
             var outcome = outcomes[item.Group];
@@ -165,7 +174,11 @@ internal sealed partial class QueueConsumer(
             }
 
             var error = outcome.Error!.Message;
-            if (item.Deliveries >= maxDeliveries)
+            if (originDown)
+            {
+                await queue.FailUncountedAsync(item, error, consumer);
+            }
+            else if (item.Deliveries >= maxDeliveries)
             {
                 await DeadLetterAsync(item, error);
             }

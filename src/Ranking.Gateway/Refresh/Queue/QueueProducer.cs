@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Ranking.Gateway.Ranking;
+using StackExchange.Redis;
 
 namespace Ranking.Gateway.Refresh.Queue;
 
@@ -103,7 +104,10 @@ internal sealed partial class QueueProducer(
         }
     }
 
-    /// <summary>One producer pass. Failures are logged, never thrown; what was not queued is found next pass.</summary>
+    /// <summary>
+    /// One producer pass. Failures are logged, never thrown; what was not queued is found next pass. The dirty set is
+    /// queued even when PostgreSQL cannot be scanned (it needs only Redis); the producer vouches only after a whole pass.
+    /// </summary>
     public async Task PassAsync(CancellationToken stopping)
     {
         var settings = options.Value.Refresh;
@@ -111,7 +115,18 @@ internal sealed partial class QueueProducer(
         try
         {
             var now = time.GetUtcNow();
-            var queued = await QueueChangesAsync(settings.WatermarkOverlap, now, stopping);
+            long queued = 0;
+            var scanned = false;
+            try
+            {
+                queued = await QueueChangesAsync(settings.WatermarkOverlap, now, stopping);
+                scanned = true;
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested && ex is not (RedisException or TimeoutException))
+            {
+                Log.PassFailed(logger, ex);
+            }
+
             long taken;
             do
             {
@@ -128,7 +143,10 @@ internal sealed partial class QueueProducer(
 
             var stats = await queue.StatsAsync(now);
             metrics.Queue(stats);
-            await VouchAsync(stats, now, settings);
+            if (scanned)
+            {
+                await VouchAsync(stats, now, settings);
+            }
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {

@@ -75,6 +75,14 @@ internal sealed class RefreshQueue
         return 1
         """;
 
+    // Records an item's error and sets its delivery count back (XCLAIM by its own consumer, RETRYCOUNT): KEYS = errors,
+    // stream; ARGV = id, error, group, consumer, delivery count.
+    private const string UncountedFailureScript = """
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('XCLAIM', KEYS[2], ARGV[3], ARGV[4], 0, ARGV[1], 'RETRYCOUNT', ARGV[5], 'JUSTID')
+        return 1
+        """;
+
     // Deletes a consumer from a shard's group unless it holds pending items: deleting it would drop them from the
     // pending list, and nobody could take them over.
     private const string RemoveConsumerScript = """
@@ -280,6 +288,14 @@ internal sealed class RefreshQueue
 
     /// <summary>Records why an item failed; it stays pending and is retried after its backoff.</summary>
     public Task FailAsync(QueueItem item, string error) => Database.HashSetAsync(item.Shard.Errors, item.Id, error);
+
+    /// <summary>
+    /// Records why an item failed without counting the delivery against it (the origin itself was failing, not the
+    /// item): its delivery count goes back to what it was before this delivery, so it is retried after the same backoff
+    /// as last time and is not moved to the dead-letter stream for the origin's outage.
+    /// </summary>
+    public Task FailUncountedAsync(QueueItem item, string error, string consumer) =>
+        Database.ScriptEvaluateAsync(UncountedFailureScript, [item.Shard.Errors, item.Shard.Stream], [item.Id, error, ConsumerGroup, consumer, Math.Max(1, item.Deliveries - 1)]);
 
     public Task DeadLetterAsync(QueueItem item, string error) =>
         Database.ScriptEvaluateAsync(
