@@ -49,11 +49,17 @@ public sealed class RankingOptions
         """;
 
     /// <summary>
-    /// Groups whose scores changed after <c>@since</c>: columns (group id, when it last changed). Served by the
-    /// <c>(updated_at, group_id)</c> index of <c>db/schema.sql</c>.
+    /// Groups whose scores changed, or were deleted, after <c>@since</c>: columns (group id, when it last changed).
+    /// Served by the <c>(updated_at, group_id)</c> index of <c>db/schema.sql</c> and its <c>ranking_deletions</c> table,
+    /// which a trigger fills with the groups a DELETE touched.
     /// </summary>
-    public const string DefaultChangedGroupsSql =
-        "SELECT group_id, max(updated_at) FROM ranking_scores WHERE updated_at > @since GROUP BY group_id";
+    public const string DefaultChangedGroupsSql = """
+        SELECT group_id, max(at) FROM (
+          SELECT group_id, updated_at AS at FROM ranking_scores WHERE updated_at > @since
+          UNION ALL
+          SELECT group_id, deleted_at FROM ranking_deletions WHERE deleted_at > @since) changed
+        GROUP BY group_id
+        """;
 
     /// <summary>The cache policy (a name under <c>Gateway:Policies</c>) ranking reads use.</summary>
     [Required]

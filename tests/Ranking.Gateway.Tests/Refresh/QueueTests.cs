@@ -336,6 +336,22 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deleted_group_answers_404_within_one_period()
+    {
+        await SeedAsync("x", 3);
+        var hosts = StartInstances(2, ("Ranking:Refresh:WatermarkOverlap", "00:00:00"));
+        await HandledAsync(hosts, 3);
+        Assert.Equal("FRESH", (await hosts[0].Client.GetAnswerAsync("/ranking/x2")).CacheStatus);
+
+        await _fleet.Database.ExecuteAsync("DELETE FROM ranking_scores WHERE group_id = 'x2'");
+        _fleet.Time.Advance(Period);
+
+        var gone = await Eventually.Until(() => hosts[1].Client.GetAnswerAsync("/ranking/x2"), a => a.Status == System.Net.HttpStatusCode.NotFound, "x2 answered 404");
+        Assert.Equal("application/problem+json", gone.Message.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("FRESH", (await hosts[1].Client.GetAnswerAsync("/ranking/x1")).CacheStatus);
+    }
+
+    [Fact]
     public async Task Items_of_a_consumer_that_died_before_acknowledging_are_processed_by_another()
     {
         await SeedAsync("k", 4);
