@@ -57,7 +57,7 @@ internal sealed class RefreshMetrics
 
         if (mode == RefreshMode.Queue)
         {
-            foreach (var source in new[] { "all", "watermark", "dirty" })
+            foreach (var source in new[] { "all", "watermark", "dirty", "reconciled" })
             {
                 _enqueued.Add(0, new KeyValuePair<string, object?>("source", source));
             }

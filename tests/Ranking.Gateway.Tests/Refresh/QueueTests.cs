@@ -336,6 +336,23 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Groups_whose_queued_items_vanished_from_the_stream_are_queued_again()
+    {
+        await SeedAsync("v", 3);
+        var hosts = StartInstances(1, ("Ranking:Refresh:Consumers", "0"));
+        await Eventually.Until(() => Redis.StreamLengthAsync(Key("queue")), n => n == 3, "the first pass's three items");
+
+        // An operator trims the stream by hand: the groups stay marked queued, without their items.
+        await Redis.StreamTrimAsync(Key("queue"), 0);
+        var passes = Service<QueueProducer>(hosts[0]).Passes;
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => Service<QueueProducer>(hosts[0]).Passes > passes, "the next pass");
+
+        var groups = (await Redis.StreamRangeAsync(Key("queue"))).Select(e => (string)e["g"]!).Order().ToArray();
+        Assert.Equal(["v1", "v2", "v3"], groups);
+    }
+
+    [Fact]
     public async Task A_deleted_group_answers_404_within_one_period()
     {
         await SeedAsync("x", 3);

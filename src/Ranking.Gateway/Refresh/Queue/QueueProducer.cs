@@ -127,6 +127,14 @@ internal sealed partial class QueueProducer(
                 Log.PassFailed(logger, ex);
             }
 
+            var restored = await queue.ReconcileAsync(now);
+            if (restored > 0)
+            {
+                metrics.Enqueued("reconciled", restored);
+                Log.Reconciled(logger, restored);
+                queued += restored;
+            }
+
             long taken;
             do
             {
@@ -269,6 +277,9 @@ internal sealed partial class QueueProducer(
 
         [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "Queue producer pass failed; changes not queued now are found on the next pass.")]
         public static partial void PassFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "{Count} queued groups had lost their items from the queue stream (trimmed or deleted by hand?); they were queued again.")]
+        public static partial void Reconciled(ILogger logger, long count);
 
         [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Queue consumers are behind (oldest item queued {Age} ago, {Length} items queued): cached rankings age into the lazy path until they catch up.")]
         public static partial void Behind(ILogger logger, TimeSpan age, long length);

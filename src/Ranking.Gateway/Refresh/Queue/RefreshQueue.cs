@@ -75,6 +75,26 @@ internal sealed class RefreshQueue
         return 1
         """;
 
+    // Puts back into the stream every group the queued set holds but the stream lost (an operator's XTRIM or DEL): a
+    // mark without its item would keep the group from ever being queued again. KEYS = queued, stream; ARGV = now.
+    private const string ReconcileScript = """
+        local inStream = {}
+        for _, entry in ipairs(redis.call('XRANGE', KEYS[2], '-', '+')) do
+          local fields = entry[2]
+          for i = 1, #fields, 2 do
+            if fields[i] == 'g' then inStream[fields[i + 1]] = true end
+          end
+        end
+        local restored = 0
+        for _, group in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+          if not inStream[group] then
+            redis.call('XADD', KEYS[2], '*', 'g', group, 't', ARGV[1], 'q', ARGV[1])
+            restored = restored + 1
+          end
+        end
+        return restored
+        """;
+
     // Records an item's error and sets its delivery count back (XCLAIM by its own consumer, RETRYCOUNT): KEYS = errors,
     // stream; ARGV = id, error, group, consumer, delivery count.
     private const string UncountedFailureScript = """
@@ -205,6 +225,20 @@ internal sealed class RefreshQueue
             return (long)await database.ScriptEvaluateAsync(EnqueueScript, [shard.Key.Queued, shard.Key.Stream], args);
         });
         return (await Task.WhenAll(perShard)).Sum();
+    }
+
+    /// <summary>
+    /// Keeps each shard's queued set and stream in step: a group marked queued whose item vanished from the stream (an
+    /// operator's <c>XTRIM</c> or <c>DEL</c>) is queued again, so its change is not lost and the group is not stuck.
+    /// Reads the whole stream of each shard, which is the work not yet done.
+    /// </summary>
+    /// <returns>How many items were put back.</returns>
+    public async Task<long> ReconcileAsync(DateTimeOffset now)
+    {
+        var database = Database;
+        var restored = await Task.WhenAll(ShardsInUse.Select(async shard =>
+            (long)await database.ScriptEvaluateAsync(ReconcileScript, [shard.Queued, shard.Stream], [now.ToUnixTimeMilliseconds()])));
+        return restored.Sum();
     }
 
     /// <summary>
