@@ -353,6 +353,33 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_that_runs_past_the_visibility_timeout_is_not_taken_over_while_it_runs()
+    {
+        await SeedAsync("h", 3);
+        // A retry only 2 s after the batch failed, and a takeover (visibility 3 s) seen 2 s into the batch: a delivery
+        // count above one right after the batch failed can only mean a takeover while it ran.
+        var hosts = StartInstances(2, ("Ranking:Refresh:RetryBackoff", "00:00:02"), ("Ranking:Refresh:BatchSize", "3"), ("Ranking:Refresh:WatermarkOverlap", "00:00:00"));
+        await HandledAsync(hosts, 3);
+
+        // The batch fails on h1, so its groups are recomputed one by one, and h2 and h3 each hang until OriginTimeout
+        // (2 s): four seconds of work against a visibility timeout of three.
+        foreach (var (host, _) in hosts)
+        {
+            host.Faults.Poison("h1");
+            host.Faults.Close();
+        }
+
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = score + 1, updated_at = now() WHERE user_id = 'u1'");
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => Redis.HashLengthAsync(Key("errors")), n => n == 3, "the batch's three failures recorded");
+
+        var pending = await Redis.StreamPendingMessagesAsync(Key("queue"), RefreshQueue.ConsumerGroup, 10, RedisValue.Null);
+        Assert.Equal(3, pending.Length);
+        Assert.All(pending, p => Assert.Equal(1, p.DeliveryCount));
+        Assert.Single(pending.Select(p => p.ConsumerName).Distinct());
+    }
+
+    [Fact]
     public async Task A_deleted_group_answers_404_within_one_period()
     {
         await SeedAsync("x", 3);

@@ -156,7 +156,20 @@ internal sealed partial class QueueConsumer(
         }
 
         await queue.TakeAsync(work);
-        var outcomes = await refresher.RefreshBatchAsync(groups);
+        IReadOnlyDictionary<string, Refreshed> outcomes;
+        using (var working = new CancellationTokenSource())
+        {
+            var heartbeat = KeepClaimedAsync(work, consumer, settings.VisibilityTimeout / 3, working.Token);
+            try
+            {
+                outcomes = await refresher.RefreshBatchAsync(groups);
+            }
+            finally
+            {
+                await working.CancelAsync();
+                await heartbeat;
+            }
+        }
 
         // Every recompute failed and PostgreSQL itself is not answering: the origin is failing, not these items. Their
         // deliveries are not counted, so an outage dead-letters nothing; a group that fails while PostgreSQL answers is
@@ -190,6 +203,24 @@ internal sealed partial class QueueConsumer(
 
         await queue.CompleteAsync(done);
         Interlocked.Add(ref _handled, done.Count);
+    }
+
+    // A batch recomputed one group at a time may run (1 + BatchSize) × OriginTimeout, well past the visibility timeout:
+    // its items are claimed again every third of it while it runs, so no other consumer takes them over meanwhile.
+    private async Task KeepClaimedAsync(IReadOnlyList<QueueItem> items, string consumer, TimeSpan every, CancellationToken working)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(every, working);
+                await TryAsync(() => queue.ExtendAsync(items, consumer));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The batch is done.
+        }
     }
 
     private async Task DeadLetterAsync(QueueItem item, string error)

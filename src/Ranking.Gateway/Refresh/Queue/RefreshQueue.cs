@@ -277,7 +277,8 @@ internal sealed class RefreshQueue
     /// </summary>
     public async Task<IReadOnlyList<QueueItem>> ClaimDueAsync(QueueShard shard, string consumer, int count, TimeSpan backoff, TimeSpan visibility)
     {
-        var pending = await Database.StreamPendingMessagesAsync(shard.Stream, ConsumerGroup, count, RedisValue.Null, minIdleTimeInMs: (long)backoff.TotalMilliseconds);
+        var soonest = backoff < visibility ? backoff : visibility;
+        var pending = await Database.StreamPendingMessagesAsync(shard.Stream, ConsumerGroup, count, RedisValue.Null, minIdleTimeInMs: (long)soonest.TotalMilliseconds);
         if (pending.Length == 0)
         {
             return [];
@@ -305,9 +306,23 @@ internal sealed class RefreshQueue
     /// Takes groups out of the queued sets before they are recomputed: a change that lands after this is queued again,
     /// one that landed before is in what the recompute reads. Never after, or a change in between would be lost.
     /// </summary>
-    /// <remarks>Each item's group leaves the queued set of the shard it was read from, whatever this instance's shard count.</remarks>
+    /// <remarks>
+    /// Each item's group leaves the queued set of the shard it was read from, whatever this instance's shard count. Its
+    /// last error is cleared (the item keeps it in hand): while it runs, it is judged by the visibility timeout, which
+    /// its consumer's heartbeat keeps pushing back, not by the short backoff of a failed item (<see cref="ClaimDueAsync"/>).
+    /// </remarks>
     public Task TakeAsync(IEnumerable<QueueItem> items) =>
-        Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard => Database.SetRemoveAsync(shard.Key.Queued, shard.Select(i => (RedisValue)i.Group).Distinct().ToArray())));
+        Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard => Task.WhenAll(
+            Database.SetRemoveAsync(shard.Key.Queued, shard.Select(i => (RedisValue)i.Group).Distinct().ToArray()),
+            Database.HashDeleteAsync(shard.Key.Errors, shard.Select(i => (RedisValue)i.Id).ToArray()))));
+
+    /// <summary>
+    /// The heartbeat of a consumer working on <paramref name="items"/>: claims them again for itself (idle time back to
+    /// zero, delivery count unchanged), so no other consumer takes them over while they run, however long that is.
+    /// </summary>
+    public Task ExtendAsync(IEnumerable<QueueItem> items, string consumer) =>
+        Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard =>
+            Database.StreamClaimIdsOnlyAsync(shard.Key.Stream, ConsumerGroup, consumer, 0, shard.Select(i => (RedisValue)i.Id).ToArray())));
 
     public Task CompleteAsync(IEnumerable<QueueItem> items) =>
         Task.WhenAll(items.GroupBy(i => i.Shard).Select(shard =>
