@@ -13,17 +13,7 @@ internal sealed class PostgresRankingOrigin(NpgsqlDataSource database, IOptions<
         var generatedAt = time.GetUtcNow();
         try
         {
-            await using var command = database.CreateCommand(options.Value.TopNSql);
-            command.Parameters.AddWithValue("group", group);
-            command.Parameters.AddWithValue("limit", RankingReader.MaxLimit);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var entries = new List<RankingEntry>(RankingReader.MaxLimit);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                entries.Add(new RankingEntry(entries.Count + 1, reader.GetString(0), reader.GetInt64(1)));
-            }
-
-            return entries.Count == 0 ? RankingResponses.NotFound(group) : RankingResponses.Of(new RankingDocument(group, generatedAt, entries), request.Previous);
+            return await OnceMoreIfTransientAsync(() => TopNAsync(group, generatedAt, request.Previous, cancellationToken));
         }
         catch (NpgsqlException ex) when (!cancellationToken.IsCancellationRequested)
         {
@@ -31,7 +21,39 @@ internal sealed class PostgresRankingOrigin(NpgsqlDataSource database, IOptions<
         }
     }
 
-    public async Task<IReadOnlyDictionary<string, OriginResponse>> FetchManyAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken)
+    public Task<IReadOnlyDictionary<string, OriginResponse>> FetchManyAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken) =>
+        OnceMoreIfTransientAsync(() => BatchAsync(groups, cancellationToken));
+
+    // A connection that broke while idle in the pool (PostgreSQL restarted, a network blip) fails the first query sent on
+    // it: that query is sent once more, on another connection, within the same timeout.
+    private static async Task<T> OnceMoreIfTransientAsync<T>(Func<Task<T>> query)
+    {
+        try
+        {
+            return await query();
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient)
+        {
+            return await query();
+        }
+    }
+
+    private async Task<OriginResult> TopNAsync(string group, DateTimeOffset generatedAt, CacheEntry? previous, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(options.Value.TopNSql);
+        command.Parameters.AddWithValue("group", group);
+        command.Parameters.AddWithValue("limit", RankingReader.MaxLimit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var entries = new List<RankingEntry>(RankingReader.MaxLimit);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            entries.Add(new RankingEntry(entries.Count + 1, reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return entries.Count == 0 ? RankingResponses.NotFound(group) : RankingResponses.Of(new RankingDocument(group, generatedAt, entries), previous);
+    }
+
+    private async Task<IReadOnlyDictionary<string, OriginResponse>> BatchAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken)
     {
         var generatedAt = time.GetUtcNow();
         await using var command = database.CreateCommand(options.Value.BatchTopNSql);

@@ -171,9 +171,9 @@ internal sealed partial class QueueConsumer(
             }
         }
 
-        // Every recompute failed and PostgreSQL itself is not answering: the origin is failing, not these items. Their
-        // deliveries are not counted, so an outage dead-letters nothing; a group that fails while PostgreSQL answers is
-        // counted and, in the end, dead-lettered.
+        // Every recompute failed and PostgreSQL itself is not answering, or a recompute failed on a broken connection or a
+        // timeout: the origin is failing, not the item. Such deliveries are not counted, so an outage dead-letters nothing;
+        // a group that fails with an error of its own while PostgreSQL answers is counted and, in the end, dead-lettered.
         var originDown = outcomes.Values.All(o => !o.Succeeded)
             && await outage.IsDownAsync(2 * settings.RetryBackoff, options.Value.Refresh.VisibilityTimeout / 4);
         foreach (var item in work)
@@ -187,7 +187,7 @@ internal sealed partial class QueueConsumer(
             }
 
             var error = outcome.Error!.Message;
-            if (originDown)
+            if (originDown || OriginOutage.IsOriginFault(outcome.Error))
             {
                 await queue.FailUncountedAsync(item, error, consumer);
             }
