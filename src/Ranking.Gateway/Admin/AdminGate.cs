@@ -1,3 +1,5 @@
+using Ranking.Gateway.Hosting;
+
 namespace Ranking.Gateway.Admin;
 
 /// <summary>
@@ -44,10 +46,10 @@ internal sealed partial class AdminGate(AdminApiKey key, ILogger<AdminGate> logg
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 500, Level = LogLevel.Information, Message = "Admin call from {Client}: {Request} answered {Status}.")]
+        [LoggerMessage(EventId = EventIds.AdminAnswered, Level = LogLevel.Information, Message = "Admin call from {Client}: {Request} answered {Status}.")]
         public static partial void Answered(ILogger logger, string client, string request, int status);
 
-        [LoggerMessage(EventId = 501, Level = LogLevel.Warning, Message = "Admin call from {Client}: {Request} refused with 401 (credentials: {Credentials}).")]
+        [LoggerMessage(EventId = EventIds.AdminRefused, Level = LogLevel.Warning, Message = "Admin call from {Client}: {Request} refused with 401 (credentials: {Credentials}).")]
         public static partial void Refused(ILogger logger, string client, string request, KeyCheck credentials);
     }
 }

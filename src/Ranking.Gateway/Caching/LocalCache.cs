@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Caching.Hybrid;
 using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Hosting;
 
 namespace Ranking.Gateway.Caching;
 
@@ -138,7 +139,7 @@ internal sealed partial class LocalCache
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Could not drop an in-process copy another instance replaced; it expires with L1.")]
+        [LoggerMessage(EventId = EventIds.L1DropFailed, Level = LogLevel.Warning, Message = "Could not drop an in-process copy another instance replaced; it expires with L1.")]
         public static partial void DropFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
+using Ranking.Gateway.Hosting;
 
 namespace Ranking.Gateway.Caching;
 
@@ -112,7 +113,7 @@ internal sealed partial class OriginCaller(CacheMetrics metrics, OriginHealth he
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 200, Level = LogLevel.Warning, Message = "Origin call for policy {Policy} failed ({Outcome}): {Reason}")]
+        [LoggerMessage(EventId = EventIds.OriginFailed, Level = LogLevel.Warning, Message = "Origin call for policy {Policy} failed ({Outcome}): {Reason}")]
         public static partial void OriginFailed(ILogger logger, string policy, string outcome, string reason, Exception? exception);
     }
 }

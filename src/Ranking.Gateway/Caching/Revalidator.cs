@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Hosting;
 
 namespace Ranking.Gateway.Caching;
 
@@ -143,10 +144,10 @@ internal sealed partial class Revalidator(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Background refresh for policy {Policy} failed; the stale entry is kept.")]
+        [LoggerMessage(EventId = EventIds.RevalidationFailed, Level = LogLevel.Warning, Message = "Background refresh for policy {Policy} failed; the stale entry is kept.")]
         public static partial void RevalidationFailed(ILogger logger, string policy, Exception? exception);
 
-        [LoggerMessage(EventId = 202, Level = LogLevel.Error, Message = "Background refresh for policy {Policy} threw.")]
+        [LoggerMessage(EventId = EventIds.RevalidationError, Level = LogLevel.Error, Message = "Background refresh for policy {Policy} threw.")]
         public static partial void RevalidationError(ILogger logger, string policy, Exception exception);
     }
 }

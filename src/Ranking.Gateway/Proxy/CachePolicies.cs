@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Hosting;
 
 namespace Ranking.Gateway.Proxy;
 
@@ -75,7 +76,7 @@ internal sealed partial class CachePolicies : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 420, Level = LogLevel.Error, Message = "The edited configuration was not applied; the previous cache policies keep serving: {Errors}")]
+        [LoggerMessage(EventId = EventIds.PoliciesReloadRejected, Level = LogLevel.Error, Message = "The edited configuration was not applied; the previous cache policies keep serving: {Errors}")]
         public static partial void ReloadRejected(ILogger logger, string errors);
     }
 }

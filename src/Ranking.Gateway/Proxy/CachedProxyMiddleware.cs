@@ -182,10 +182,10 @@ internal sealed partial class CachedProxyMiddleware(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 410, Level = LogLevel.Warning, Message = "An answer handed from a cache fill to its client broke off.")]
+        [LoggerMessage(EventId = EventIds.HandoffBroken, Level = LogLevel.Warning, Message = "An answer handed from a cache fill to its client broke off.")]
         public static partial void HandoffBroken(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 411, Level = LogLevel.Warning, Message = "A successful {Method} could not invalidate the stored answer of its URL: Redis is unavailable.")]
+        [LoggerMessage(EventId = EventIds.InvalidationFailed, Level = LogLevel.Warning, Message = "A successful {Method} could not invalidate the stored answer of its URL: Redis is unavailable.")]
         public static partial void InvalidationFailed(ILogger logger, string method);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Hosting;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
@@ -204,7 +205,7 @@ internal sealed partial class FillForwarder(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 400, Level = LogLevel.Warning, Message = "Cluster {Cluster} names passive health policy {Policy}, which does not exist; cache fills do not report to it.")]
+        [LoggerMessage(EventId = EventIds.UnknownHealthPolicy, Level = LogLevel.Warning, Message = "Cluster {Cluster} names passive health policy {Policy}, which does not exist; cache fills do not report to it.")]
         public static partial void UnknownHealthPolicy(ILogger logger, string cluster, string policy);
     }
 }

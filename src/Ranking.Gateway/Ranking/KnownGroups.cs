@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Refresh;
 
 namespace Ranking.Gateway.Ranking;
@@ -57,7 +58,7 @@ internal sealed partial class KnownGroups(GroupCatalog catalog, IOptions<Ranking
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 500, Level = LogLevel.Warning, Message = "Could not read the known groups; the previous set stands.")]
+        [LoggerMessage(EventId = EventIds.KnownGroupsReadFailed, Level = LogLevel.Warning, Message = "Could not read the known groups; the previous set stands.")]
         public static partial void ReloadFailed(ILogger logger, Exception exception);
     }
 }

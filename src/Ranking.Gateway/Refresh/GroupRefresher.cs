@@ -1,4 +1,5 @@
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 
 namespace Ranking.Gateway.Refresh;
@@ -71,7 +72,7 @@ internal sealed partial class GroupRefresher(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 300, Level = LogLevel.Warning, Message = "A batch of {Count} groups could not be recomputed in one query; recomputing them one by one.")]
+        [LoggerMessage(EventId = EventIds.BatchFailed, Level = LogLevel.Warning, Message = "A batch of {Count} groups could not be recomputed in one query; recomputing them one by one.")]
         public static partial void BatchFailed(ILogger logger, int count, Exception exception);
     }
 }

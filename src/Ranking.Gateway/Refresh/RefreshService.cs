@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 using Ranking.Gateway.Refresh.CompetingLocks;
 using Ranking.Gateway.Refresh.Queue;
@@ -84,10 +85,10 @@ internal sealed partial class RefreshService(IOptions<RankingOptions> options, I
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 341, Level = LogLevel.Warning, Message = "Ranking:Refresh:QueueShards is {Configured} here, but an instance of the fleet uses {InUse}: this instance reads all {InUse} shards and queues into {Configured}. Give every instance the same QueueShards.")]
+        [LoggerMessage(EventId = EventIds.MoreShardsInUse, Level = LogLevel.Warning, Message = "Ranking:Refresh:QueueShards is {Configured} here, but an instance of the fleet uses {InUse}: this instance reads all {InUse} shards and queues into {Configured}. Give every instance the same QueueShards.")]
         public static partial void MoreShards(ILogger logger, int configured, int inUse);
 
-        [LoggerMessage(EventId = 340, Level = LogLevel.Warning, Message = "The refresh queue is not reachable yet; retrying.")]
+        [LoggerMessage(EventId = EventIds.QueueNotReady, Level = LogLevel.Warning, Message = "The refresh queue is not reachable yet; retrying.")]
         public static partial void NotReady(ILogger logger, Exception exception);
     }
 }

@@ -1,3 +1,5 @@
+using Ranking.Gateway.Hosting;
+
 namespace Ranking.Gateway.Caching.Redis;
 
 /// <summary>Subscribes to the entry-change channel at start-up, retrying while Redis is away.</summary>
@@ -22,7 +24,7 @@ internal sealed partial class EntryChangeSubscriber(RedisEntryStore store, ILogg
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "Could not subscribe to entry changes yet; retrying.")]
+        [LoggerMessage(EventId = EventIds.ChangeSubscriptionFailed, Level = LogLevel.Warning, Message = "Could not subscribe to entry changes yet; retrying.")]
         public static partial void SubscribeFailed(ILogger logger, Exception exception);
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Hosting;
 using StackExchange.Redis;
 
 namespace Ranking.Gateway.Caching.Redis;
@@ -327,10 +328,10 @@ internal sealed partial class RedisEntryStore
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Redis is unavailable; bypassing it for a while.")]
+        [LoggerMessage(EventId = EventIds.RedisUnavailable, Level = LogLevel.Warning, Message = "Redis is unavailable; bypassing it for a while.")]
         public static partial void RedisUnavailable(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "A cached entry could not be read and is treated as a miss.")]
+        [LoggerMessage(EventId = EventIds.CorruptEntry, Level = LogLevel.Warning, Message = "A cached entry could not be read and is treated as a miss.")]
         public static partial void CorruptEntry(ILogger logger, Exception exception);
     }
 }

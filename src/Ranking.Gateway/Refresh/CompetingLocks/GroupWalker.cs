@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 
 namespace Ranking.Gateway.Refresh.CompetingLocks;
@@ -85,7 +86,7 @@ internal sealed partial class GroupWalker(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 310, Level = LogLevel.Warning, Message = "The walk over all groups for period {Period} failed; it is tried again next period.")]
+        [LoggerMessage(EventId = EventIds.WalkFailed, Level = LogLevel.Warning, Message = "The walk over all groups for period {Period} failed; it is tried again next period.")]
         public static partial void WalkFailed(ILogger logger, long period, Exception exception);
     }
 }

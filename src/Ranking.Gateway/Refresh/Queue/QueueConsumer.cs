@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
 
@@ -254,10 +255,10 @@ internal sealed partial class QueueConsumer(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 330, Level = LogLevel.Warning, Message = "Queue consumer failed; retrying after a pause.")]
+        [LoggerMessage(EventId = EventIds.ConsumeFailed, Level = LogLevel.Warning, Message = "Queue consumer failed; retrying after a pause.")]
         public static partial void ConsumeFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 331, Level = LogLevel.Error, Message = "Group {Group} moved to the dead-letter stream after {Deliveries} deliveries: {Error}")]
+        [LoggerMessage(EventId = EventIds.DeadLettered, Level = LogLevel.Error, Message = "Group {Group} moved to the dead-letter stream after {Deliveries} deliveries: {Error}")]
         public static partial void DeadLettered(ILogger logger, string group, long deliveries, string error);
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
 
@@ -272,16 +273,16 @@ internal sealed partial class QueueProducer(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 320, Level = LogLevel.Information, Message = "Queue producer lease held by this instance: {Leader}.")]
+        [LoggerMessage(EventId = EventIds.ProducerLeadership, Level = LogLevel.Information, Message = "Queue producer lease held by this instance: {Leader}.")]
         public static partial void Leadership(ILogger logger, bool leader);
 
-        [LoggerMessage(EventId = 321, Level = LogLevel.Warning, Message = "Queue producer pass failed; changes not queued now are found on the next pass.")]
+        [LoggerMessage(EventId = EventIds.ProducerPassFailed, Level = LogLevel.Warning, Message = "Queue producer pass failed; changes not queued now are found on the next pass.")]
         public static partial void PassFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(EventId = 323, Level = LogLevel.Warning, Message = "{Count} queued groups had lost their items from the queue stream (trimmed or deleted by hand?); they were queued again.")]
+        [LoggerMessage(EventId = EventIds.QueueReconciled, Level = LogLevel.Warning, Message = "{Count} queued groups had lost their items from the queue stream (trimmed or deleted by hand?); they were queued again.")]
         public static partial void Reconciled(ILogger logger, long count);
 
-        [LoggerMessage(EventId = 322, Level = LogLevel.Warning, Message = "Queue consumers are behind (oldest item queued {Age} ago, {Length} items queued): cached rankings age into the lazy path until they catch up.")]
+        [LoggerMessage(EventId = EventIds.ConsumersBehind, Level = LogLevel.Warning, Message = "Queue consumers are behind (oldest item queued {Age} ago, {Length} items queued): cached rankings age into the lazy path until they catch up.")]
         public static partial void Behind(ILogger logger, TimeSpan age, long length);
     }
 }
