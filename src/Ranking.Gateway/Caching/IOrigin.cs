@@ -15,4 +15,10 @@ internal interface IOrigin
     object Capture(in CacheRequest read, FetchReason reason) => read.Target;
 
     Task<OriginResult> FetchAsync(OriginRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a reader whose load came to an answer the cache may not keep is answered by passing its own request to the
+    /// origin (a proxied route: <see cref="CacheLookup.Shareable"/> false), rather than by a fetch of its own.
+    /// </summary>
+    bool PassesThrough => false;
 }

@@ -54,10 +54,18 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
                     return new L1Item(peer, LoadSource.Origin);
                 }
 
+                store.BeginFill(request.Key);
                 var fetched = await FetchAsync(request, call);
                 if (fetched.Entry is not { } entry)
                 {
-                    return StaleIfErrorOrFail(request, expired, fetched.Failure!);
+                    // Instances waiting on this miss answer as a failing origin allows now, rather than each asking it
+                    // again after MissWait. A fetch the bulkhead turned away says nothing: the origin did not fail.
+                    if (!fetched.Failure!.Overloaded)
+                    {
+                        await store.AbandonAsync(request.Key, request.Policy.MissWait, failed: true);
+                    }
+
+                    return StaleIfErrorOrFail(request, expired, fetched.Failure);
                 }
 
                 var stored = false;
@@ -82,13 +90,19 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
             return new L1Item(published, LoadSource.Origin);
         }
 
-        if (waited.Abandoned)
+        if (waited.Failed)
         {
-            // The fetch it waited on got an answer the cache may not keep: each waiter gets its own.
+            return StaleIfErrorOrFail(request, expired, new OriginFailure(OriginFailureKind.Error, "The origin failed the fetch this read waited on."));
+        }
+
+        // The fetch it waited on got an answer the cache may not keep: each waiter gets its own, by its own request where
+        // the origin can pass that on (a proxied route), else by a fetch of its own. Or: waited long enough (like nginx
+        // proxy_cache_lock_timeout): fetch ourselves, without storing.
+        if (waited.Abandoned && request.Origin.PassesThrough)
+        {
             return new L1Item(EntryFactory.Nothing, LoadSource.Uncacheable, Stored: false);
         }
 
-        // Waited long enough (like nginx proxy_cache_lock_timeout): fetch ourselves, without storing.
         var own = await FetchAsync(request, call);
         return own.Failure is { } failed ? StaleIfErrorOrFail(request, expired, failed) : Loaded(own, LoadSource.Origin, stored: false);
     }

@@ -47,5 +47,8 @@ internal sealed class RouteOrigin(string routeId, FillForwarder fills, TimeProvi
             : result;
     }
 
+    /// <summary>A reader the cache cannot answer has its own request proxied, as YARP would (CachedProxyMiddleware).</summary>
+    public bool PassesThrough => true;
+
     private sealed record RouteFill(FillRequest Fill, HandoffSlot? Slot);
 }

@@ -16,6 +16,9 @@ public sealed class OriginFaults
     /// <summary>When set, every origin call fails before reaching PostgreSQL.</summary>
     public volatile bool Fail;
 
+    /// <summary>When set, a call fails once its query has run (and, if the gate was closed, once it is let through).</summary>
+    public volatile bool FailAfterQuery;
+
     /// <summary>Single-group origin calls made through this host (including failed ones).</summary>
     public int Calls => Volatile.Read(ref _calls);
 
@@ -41,7 +44,7 @@ public sealed class OriginFaults
             faults.ThrowIfFailing([(string)request.Target]);
             var result = await inner.FetchAsync(request, cancellationToken);
             await faults.HoldAsync(cancellationToken);
-            return result;
+            return faults.FailAfterQuery ? throw new InvalidOperationException("Injected origin failure after the query.") : result;
         }
 
         public async Task<IReadOnlyDictionary<string, OriginResponse>> FetchManyAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken)

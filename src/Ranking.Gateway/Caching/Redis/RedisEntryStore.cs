@@ -11,8 +11,11 @@ internal readonly record struct StoreRead(bool Available, CacheEntry? Entry)
     public static StoreRead Unavailable => new(false, null);
 }
 
-/// <summary>How a wait for another instance's fetch ended: its entry, word that it will not store one, or neither.</summary>
-internal readonly record struct Waited(CacheEntry? Entry, bool Abandoned);
+/// <summary>
+/// How a wait for another instance's fetch ended: its entry; word that it will not store one (<paramref name="Abandoned"/>:
+/// its answer may not be kept, or, with <paramref name="Failed"/>, the origin failed it); or neither.
+/// </summary>
+internal readonly record struct Waited(CacheEntry? Entry, bool Abandoned, bool Failed = false);
 
 /// <summary>
 /// The shared L2: entries in Redis under <c>{prefix}{key}:entry</c> (hash tag, so an entry and its lock share
@@ -40,12 +43,15 @@ internal sealed partial class RedisEntryStore
         return 1
         """;
 
-    // Marks that the last fetch of a key got an answer the cache may not keep, and wakes whoever waits on it.
+    // Marks that the last fetch of a key stored nothing (ARGV[4]: its answer may not be kept, or the origin failed), and
+    // wakes whoever waits on it.
     private const string AbandonScript = """
-        redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+        redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[1])
         redis.call('PUBLISH', ARGV[2], ARGV[3])
         return 1
         """;
+
+    private const string Failed = "failed";
 
     // Deletes an entry and announces it, so every instance drops its in-process copy.
     private const string DeleteScript = """
@@ -156,10 +162,12 @@ internal sealed partial class RedisEntryStore
     }
 
     /// <summary>
-    /// Tells instances waiting on this key's miss that no entry is coming (the answer may not be kept), so they fetch
-    /// their own at once; the word lasts <paramref name="keep"/>, so a waiter that starts listening late still hears it.
+    /// Tells instances waiting on this key's miss that no entry is coming: the answer may not be kept (they get their own
+    /// at once), or the origin failed (<paramref name="failed"/>: they answer as a failing origin allows, at once, rather
+    /// than each asking it again after <c>MissWait</c>). The word lasts <paramref name="keep"/>, so a waiter that starts
+    /// listening late still hears it, and only until the next fill of the key begins (<see cref="BeginFill"/>).
     /// </summary>
-    public async Task AbandonAsync(string key, TimeSpan keep)
+    public async Task AbandonAsync(string key, TimeSpan keep, bool failed = false)
     {
         if (_breaker.IsOpen)
         {
@@ -171,7 +179,29 @@ internal sealed partial class RedisEntryStore
             await _redis.GetDatabase().ScriptEvaluateAsync(
                 AbandonScript,
                 [UnstorableKey(key)],
-                [(long)Math.Max(1, keep.TotalMilliseconds), _channel.ToString(), $"{_instanceId}\n{key}"]);
+                [(long)Math.Max(1, keep.TotalMilliseconds), _channel.ToString(), $"{_instanceId}\n{key}", failed ? Failed : "unstorable"]);
+        }
+        catch (Exception ex) when (IsRedisFailure(ex))
+        {
+            Fail(ex);
+        }
+    }
+
+    /// <summary>
+    /// A fill of <paramref name="key"/> begins (its lock is won): the word an earlier fill left (<see cref="AbandonAsync"/>)
+    /// is taken back, so it cannot release this fill's waiters. Sent without waiting: the connection keeps the order, so it
+    /// lands before anything this fill says.
+    /// </summary>
+    public void BeginFill(string key)
+    {
+        if (_breaker.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            _redis.GetDatabase().KeyDelete(UnstorableKey(key), CommandFlags.FireAndForget);
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
@@ -244,36 +274,47 @@ internal sealed partial class RedisEntryStore
         {
             // Register before reading, so a change published between the read and the wait is not missed.
             var signal = _waiters.GetOrAdd(key, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            var read = await GetAsync(key);
-            if (!read.Available)
+            try
             {
-                return default;
-            }
+                var read = await GetAsync(key);
+                if (!read.Available)
+                {
+                    return default;
+                }
 
-            if (read.Entry is { } entry && (after is null || entry.GeneratedAt > after))
-            {
-                return new Waited(entry, false);
-            }
+                if (read.Entry is { } entry && (after is null || entry.GeneratedAt > after))
+                {
+                    return new Waited(entry, false);
+                }
 
-            if (await IsAbandonedAsync(key))
-            {
-                return new Waited(null, true);
-            }
+                if (await AbandonedAsync(key) is { } word)
+                {
+                    return new Waited(null, true, word == Failed);
+                }
 
-            var remaining = deadline - Environment.TickCount64;
-            if (remaining <= 0)
+                var remaining = deadline - Environment.TickCount64;
+                if (remaining <= 0)
+                {
+                    return default;
+                }
+
+                var delay = TimeSpan.FromMilliseconds(Math.Min(remaining, poll.TotalMilliseconds));
+                await Task.WhenAny(signal.Task, Task.Delay(delay, cancellationToken));
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            finally
             {
-                // Nobody may signal this key again: do not leave the waiter behind.
+                // Whichever way this round ended, its signal leaves the map (unless a newer one replaced it): the map holds
+                // only waits under way. A waiter of the same key that was woken by nothing reads again within its poll.
                 _waiters.TryRemove(new KeyValuePair<string, TaskCompletionSource>(key, signal));
-                return default;
             }
 
-            var delay = TimeSpan.FromMilliseconds(Math.Min(remaining, poll.TotalMilliseconds));
-            await Task.WhenAny(signal.Task, Task.Delay(delay, cancellationToken));
-            cancellationToken.ThrowIfCancellationRequested();
             poll = TimeSpan.FromTicks(Math.Min(poll.Ticks * 2, LastPoll.Ticks));
         }
     }
+
+    /// <summary>Waits under way on this instance (for tests: the map is bounded by them).</summary>
+    internal int Waiters => _waiters.Count;
 
     /// <summary>Subscribes to the change channel; called once at start-up and retried until Redis answers.</summary>
     public async Task SubscribeAsync()
@@ -281,16 +322,17 @@ internal sealed partial class RedisEntryStore
         await _redis.GetSubscriber().SubscribeAsync(_channel, (_, message) => OnChanged(message));
     }
 
-    private async Task<bool> IsAbandonedAsync(string key)
+    // The word the key's last fill left, if it stored nothing: "unstorable" or "failed"; null when there is none.
+    private async Task<string?> AbandonedAsync(string key)
     {
         try
         {
-            return await _redis.GetDatabase().KeyExistsAsync(UnstorableKey(key));
+            return await _redis.GetDatabase().StringGetAsync(UnstorableKey(key));
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
             Fail(ex);
-            return false;
+            return null;
         }
     }
 
