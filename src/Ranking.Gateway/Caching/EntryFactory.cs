@@ -10,14 +10,17 @@ namespace Ranking.Gateway.Caching;
 internal static class EntryFactory
 {
     /// <param name="startedAt">
-    /// When the origin call started, the entry's generatedAt (its data is at least that new, and the compare-and-set
-    /// orders entries by it), unless the origin says its data is older: then its age, and its lifetimes, count from
-    /// then, as a cache counts an upstream answer's age (RFC 9111 §4.2.3).
+    /// When the origin call started, the entry's generatedAt: its data is at least that new, the compare-and-set orders
+    /// entries by it, and its lifetimes count from it. When the origin says its data is older (an upstream ranking
+    /// service's own <c>generatedAt</c>, an upstream's <c>Age</c>), that is the entry's age on arrival, which its
+    /// <c>Age</c> header adds up (RFC 9111 §4.2.3); a refresh that brings the same old document is still newer than the
+    /// entry it replaces, so it is stored, and a service that caches never makes every read a refresh.
     /// </param>
     /// <returns>The entry, and why it may not be stored (a metric tag), or null when it may.</returns>
     public static (CacheEntry Entry, string? NotStored) Create(CachePolicy policy, OriginResponse response, DateTimeOffset startedAt, TimeSpan duration)
     {
-        var generatedAt = response.GeneratedAt is { } said && said < startedAt ? said : startedAt;
+        var generatedAt = startedAt;
+        var said = response.GeneratedAt is { } claimed && claimed < startedAt && claimed > Plausible ? startedAt - claimed : TimeSpan.Zero;
         var negative = policy.IsNegative(response.StatusCode);
         var notStored = response.Caching?.NotStorable
             ?? (!response.Storable ? "not-storable" : !policy.Keeps(response.StatusCode) ? "status" : null);
@@ -37,12 +40,15 @@ internal static class EntryFactory
             freshUntil + stale,
             freshUntil + error,
             duration,
-            InitialAge: http?.Age ?? TimeSpan.Zero,
+            InitialAge: http?.Age ?? said,
             // Kept to be revalidated (a 304 instead of the whole answer) as long as a stale copy of it could be.
             KeepUntil: http is { HasValidators: true } && !negative ? freshUntil + policy.StaleIfError : default,
             Flags: (http is null ? EntryFlags.None : EntryFlags.UpstreamHeaders) | (response.ETag is null ? EntryFlags.None : EntryFlags.UpstreamETag));
         return (entry, notStored);
     }
+
+    // A generatedAt before this is no claim at all (a document without one reads as the year 1).
+    private static readonly DateTimeOffset Plausible = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     /// <summary>Stands for no answer at all, where an entry is required but there is none to give.</summary>
     public static CacheEntry Nothing { get; } = new(0, "", [], "", [], DateTimeOffset.MinValue, DateTimeOffset.MinValue, DateTimeOffset.MinValue, DateTimeOffset.MinValue);

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 using Ranking.Gateway.Tests.Infrastructure;
 
@@ -94,6 +95,51 @@ public sealed class PassThroughTests(TestDatabase database) : IClassFixture<Test
         Assert.Equal(HttpStatusCode.NotFound, missing.Status);
         Assert.Equal(2, _upstream.Requests("ranking"));
         Assert.Equal(before, await database.OriginQueriesAsync());
+    }
+
+    [Fact]
+    public async Task A_ranking_service_that_caches_its_answers_never_leaves_the_entry_stale_or_missing()
+    {
+        // The service's documents say they were generated 30 s before it answered: older, by the gateway's clock, than
+        // the entry each refresh replaces.
+        var settings = new Dictionary<string, string?>
+        {
+            ["Ranking:Origin"] = "Upstream",
+            ["Ranking:UpstreamCluster"] = "existing",
+        };
+        await using var host = ProxyHosts.Create(database, RealServices.NewKeyPrefix(), _time, _upstream, settings);
+        var client = host.CreateClient();
+        await client.GetAnswerAsync("/ranking/cached");
+        _time.Advance(TimeSpan.FromSeconds(71)); // past the default Fresh and its jitter
+
+        Assert.Equal("STALE", (await client.GetAnswerAsync("/ranking/cached")).CacheStatus);
+        await Eventually.Until(() => client.GetAnswerAsync("/ranking/cached"), a => a.CacheStatus == "FRESH", "the refreshed entry");
+        var requests = _upstream.Requests("ranking");
+        var later = await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => client.GetAnswerAsync("/ranking/cached")));
+
+        Assert.All(later, a => Assert.Equal("FRESH", a.CacheStatus));
+        Assert.Equal(requests, _upstream.Requests("ranking"));
+        Assert.InRange(int.Parse(later[0].Header("Age")!, System.Globalization.CultureInfo.InvariantCulture), 25, 100);
+    }
+
+    [Fact]
+    public async Task A_ranking_document_without_generated_at_is_cached_like_any_other()
+    {
+        _upstream.Script("undated", (c, _) => c.Response.WriteAsJsonAsync(new { group = "undated", entries = new[] { new { rank = 1, userId = "u1", score = 9 } } }));
+        var settings = new Dictionary<string, string?>
+        {
+            ["Ranking:Origin"] = "Upstream",
+            ["Ranking:UpstreamCluster"] = "existing",
+            ["Ranking:UpstreamPath"] = "/api/scripted/{group}",
+        };
+        await using var host = ProxyHosts.Create(database, RealServices.NewKeyPrefix(), _time, _upstream, settings);
+        var client = host.CreateClient();
+
+        var answers = new[] { await client.GetAnswerAsync("/ranking/undated"), await client.GetAnswerAsync("/ranking/undated") };
+
+        Assert.Equal(["MISS", "FRESH"], answers.Select(a => a.CacheStatus));
+        Assert.Equal("0", answers[1].Header("Age"));
+        Assert.Equal(1, _upstream.Requests("scripted:undated"));
     }
 
     [Fact]
