@@ -56,7 +56,7 @@ internal sealed class CacheMetrics
                 _originQueries.Add(0, new TagList { { "policy", policy }, { "outcome", outcome } });
             }
 
-            foreach (var outcome in new[] { "refreshed", "not-stored", "already-fresh", "lock-busy", "origin-failed", "overloaded", "cancelled", "error" })
+            foreach (var outcome in new[] { "refreshed", "not-stored", "already-fresh", "lock-busy", "redis-unavailable", "origin-failed", "overloaded", "cancelled", "error" })
             {
                 _revalidations.Add(0, new TagList { { "policy", policy }, { "outcome", outcome } });
             }

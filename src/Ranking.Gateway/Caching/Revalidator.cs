@@ -96,6 +96,12 @@ internal sealed partial class Revalidator(
     private async Task<string> RevalidateUnderLockAsync(CacheRequest request, OriginRequest call, CacheEntry stale)
     {
         await using var redLock = await locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry);
+        if (redLock is null && !store.IsAvailable)
+        {
+            // Not another instance's refresh: Redis is away, and a refresh could store nothing.
+            return "redis-unavailable";
+        }
+
         if (redLock is null)
         {
             // Another instance is refreshing: wait for its entry rather than trying again on every read.

@@ -33,7 +33,7 @@ public sealed class OriginDownTests(TestDatabase database) : IClassFixture<TestD
     }
 
     [Fact]
-    public async Task A_failed_fetch_leaves_nothing_in_redis()
+    public async Task A_failed_fetch_leaves_no_entry_in_redis_only_word_to_its_waiters_that_expires()
     {
         await using var host = new GatewayHost(database, _prefix, _time, Unreachable());
         using var client = host.CreateClient();
@@ -41,7 +41,9 @@ public sealed class OriginDownTests(TestDatabase database) : IClassFixture<TestD
         var answer = await client.GetAnswerAsync("/ranking/g2");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.Status);
-        Assert.Empty(await _redis.KeysAsync(_prefix));
+        var key = Assert.Single(await _redis.KeysAsync(_prefix));
+        Assert.EndsWith("{ranking:g2}:unstorable", key, StringComparison.Ordinal);
+        Assert.InRange((await _redis.TimeToLiveAsync(key)).GetValueOrDefault(), TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(10));
     }
 
     [Fact]

@@ -36,5 +36,8 @@ public sealed class RedisProbe : IAsyncDisposable
         return [.. keys];
     }
 
+    /// <summary>How long <paramref name="key"/> has left; null when it has no expiry (or does not exist).</summary>
+    public Task<TimeSpan?> TimeToLiveAsync(string key) => _redis.GetDatabase().KeyTimeToLiveAsync(key);
+
     public ValueTask DisposeAsync() => _redis.DisposeAsync();
 }

@@ -150,8 +150,9 @@ internal sealed partial class QueueProducer(
                 await queue.WakeConsumersAsync();
             }
 
+            // The gauges (leader, queue) speak for the leader alone: a pass that outlived this instance's lease says nothing.
             var stats = await queue.StatsAsync(now);
-            metrics.Queue(stats);
+            metrics.Queue(IsLeader ? stats : null);
             if (scanned)
             {
                 await VouchAsync(stats, now, settings);
