@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Ranking.Gateway.Caching;
 using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Admin;
@@ -35,6 +37,31 @@ public sealed class RankingAdminTests(TestDatabase database) : IClassFixture<Tes
         await _a.DisposeAsync();
         await _b.DisposeAsync();
         await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_refresh_that_read_the_database_before_a_purge_does_not_put_the_old_answer_back()
+    {
+        await database.SeedAsync("race", 5);
+        var before = await _clients[0].GetAnswerAsync("/ranking/race");
+        _time.Advance(TimeSpan.FromSeconds(61));
+
+        // A background refresh on A reads the old scores and is held before it can store them.
+        _a.Faults.Close();
+        Assert.Equal("STALE", (await _clients[0].GetAnswerAsync("/ranking/race")).CacheStatus);
+        await Eventually.Until(() => _a.Faults.Waiting == 1, "the refresh's query done, its store held");
+
+        // Meanwhile the scores change and an operator purges the group on B.
+        await database.ExecuteAsync("UPDATE ranking_scores SET score = 1000000 WHERE group_id = 'race' AND user_id = 'u5'");
+        Assert.Equal(HttpStatusCode.OK, (await _clients[1].AdminAsync(HttpMethod.Delete, "/_admin/ranking/race")).Status);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        _a.Faults.Open();
+        var cache = _a.Services.GetRequiredService<SwrCache>();
+        await Eventually.Until(() => cache.ActiveRevalidations == 0, "the held refresh to finish");
+
+        var after = await _clients[1].GetAnswerAsync("/ranking/race");
+        Assert.Equal(("u1", "MISS", "u5"), (before.UserIds[0], after.CacheStatus, after.UserIds[0]));
+        Assert.Equal(("FRESH", "u5"), ((await _clients[0].GetAnswerAsync("/ranking/race")).CacheStatus, (await _clients[0].GetAnswerAsync("/ranking/race")).UserIds[0]));
     }
 
     [Fact]
@@ -76,6 +103,8 @@ public sealed class RankingAdminTests(TestDatabase database) : IClassFixture<Tes
 
         Assert.Equal((HttpStatusCode.OK, "ABSENT"), (deleted.Status, deleted.Status()));
         Assert.DoesNotContain($"{_prefix}{{ranking:purge}}:entry", await _redis.KeysAsync(_prefix));
+        // A fetch that began in the purge's very millisecond may have read before it, and may not store: time moves on.
+        _time.Advance(TimeSpan.FromMilliseconds(1));
         // The other instance hears of it on the change channel and answers MISS next, with the new data.
         var missed = await Eventually.Until(() => _clients[1].GetAnswerAsync("/ranking/purge"), a => a.CacheStatus != "FRESH", "the other instance to drop its copy");
         Assert.Equal(("MISS", "u5"), (missed.CacheStatus, missed.UserIds[0]));

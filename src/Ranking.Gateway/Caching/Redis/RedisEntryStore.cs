@@ -24,11 +24,14 @@ internal readonly record struct Waited(CacheEntry? Entry, bool Abandoned, bool F
 /// </summary>
 internal sealed partial class RedisEntryStore
 {
-    // Store only if no entry exists or the stored one was generated earlier: an old, slow refresh
-    // can never overwrite a newer entry. Announces the change in the same round trip.
+    // Store only if no entry exists or the stored one was generated earlier, and the key was not purged after this
+    // entry's fetch began (KEYS[2]): an old, slow refresh can never overwrite a newer entry, nor undo a purge. Announces
+    // the change in the same round trip.
     private const string CompareAndSetScript = """
         local current = redis.call('HGET', KEYS[1], 'g')
         if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+        local purged = redis.call('GET', KEYS[2])
+        if purged and tonumber(purged) >= tonumber(ARGV[1]) then return 0 end
         redis.call('HSET', KEYS[1], 'g', ARGV[1], 'd', ARGV[2])
         redis.call('PEXPIRE', KEYS[1], ARGV[5])
         redis.call('PUBLISH', ARGV[3], ARGV[4])
@@ -53,12 +56,17 @@ internal sealed partial class RedisEntryStore
 
     private const string Failed = "failed";
 
-    // Deletes an entry and announces it, so every instance drops its in-process copy.
+    // Deletes an entry, records when (KEYS[2], for ARGV[4] ms, so a fetch that began before cannot store over it), and
+    // announces it, so every instance drops its in-process copy.
     private const string DeleteScript = """
         local deleted = redis.call('DEL', KEYS[1])
+        redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
         redis.call('PUBLISH', ARGV[1], ARGV[2])
         return deleted
         """;
+
+    /// <summary>How long a purge's epoch is kept: far longer than any fetch that began before it can still be running.</summary>
+    private static readonly TimeSpan PurgeEpochKept = TimeSpan.FromMinutes(10);
 
     // Counts a miss of a key within a window; the count says whether the key has been asked often enough to be stored.
     private const string CountUseScript = """
@@ -71,6 +79,7 @@ internal sealed partial class RedisEntryStore
     private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(200);
 
     private readonly IConnectionMultiplexer _redis;
+    private readonly TimeProvider _time;
     private readonly RedisCircuitBreaker _breaker;
     private readonly CacheMetrics _metrics;
     private readonly ILogger<RedisEntryStore> _logger;
@@ -79,9 +88,10 @@ internal sealed partial class RedisEntryStore
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new();
 
-    public RedisEntryStore(IConnectionMultiplexer redis, IOptions<GatewayOptions> options, CacheMetrics metrics, ILogger<RedisEntryStore> logger)
+    public RedisEntryStore(IConnectionMultiplexer redis, IOptions<GatewayOptions> options, CacheMetrics metrics, TimeProvider time, ILogger<RedisEntryStore> logger)
     {
         _redis = redis;
+        _time = time;
         _metrics = metrics;
         _logger = logger;
         _prefix = options.Value.KeyPrefix;
@@ -99,6 +109,9 @@ internal sealed partial class RedisEntryStore
     public string LockKey(string key) => SlotKey(key, "lock");
 
     public string UnstorableKey(string key) => SlotKey(key, "unstorable");
+
+    /// <summary>When the key was last purged (Unix ms, the purging instance's clock); no store whose fetch began before may land.</summary>
+    public string PurgedKey(string key) => SlotKey(key, "purged");
 
     /// <summary>A key of <paramref name="key"/>'s own, in the same cluster slot as its entry: <c>{prefix}{key}:suffix</c>.</summary>
     public string SlotKey(string key, string suffix) => $"{_prefix}{{{key}}}:{suffix}";
@@ -221,13 +234,19 @@ internal sealed partial class RedisEntryStore
                 $"{_instanceId}\n{key}",
                 .. more,
             ];
-            return (int)await db.ScriptEvaluateAsync(script, [EntryKey(key)], args) == 1;
+            return (int)await db.ScriptEvaluateAsync(script, [EntryKey(key), PurgedKey(key)], args) == 1;
         });
 
-    /// <summary>Deletes an entry; every other instance hears of it and drops its in-process copy.</summary>
+    /// <summary>
+    /// Deletes an entry (a purge); every other instance hears of it and drops its in-process copy, and no store whose
+    /// fetch began before it (a refresh already under way, on any instance) can put the old answer back.
+    /// </summary>
     /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
     public Task<bool?> DeleteAsync(string key) =>
-        TryAsync(async db => (int)await db.ScriptEvaluateAsync(DeleteScript, [EntryKey(key)], [_channel.ToString(), $"{_instanceId}\n{key}"]) == 1);
+        TryAsync(async db => (int)await db.ScriptEvaluateAsync(
+            DeleteScript,
+            [EntryKey(key), PurgedKey(key)],
+            [_channel.ToString(), $"{_instanceId}\n{key}", _time.GetUtcNow().ToUnixTimeMilliseconds(), (long)PurgeEpochKept.TotalMilliseconds]) == 1);
 
     /// <summary>
     /// Admission (the policy's <c>MinUses</c>): counts this miss of <paramref name="key"/> and says whether it has now been
