@@ -80,6 +80,11 @@ dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- smoke
 # CompetingLocks, no batched queries in Queue, queries without reads in Lazy or Early, any non-2xx).
 dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- compare-modes --smoke
 
+# The write audit briefly (about 40 s per mode): a logged writer, readers on two instances, PostgreSQL cut from the
+# gateways, Redis frozen and killed, an instance killed; fails on a lost write, a non-2xx answer for a cached group, or
+# an instance going back to an older answer, in any refresh mode.
+dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- audit --smoke
+
 # Overload and failure briefly (about 20 s): a never-seen-id flood with RejectUnknownGroups must not reach PostgreSQL,
 # and a 2 s Redis freeze must be bypassed without unanswered requests and caching must come back.
 dotnet run --project loadtests/Ranking.Gateway.LoadTests -c Release -- overload-smoke

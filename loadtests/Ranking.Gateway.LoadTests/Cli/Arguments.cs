@@ -18,6 +18,7 @@ internal sealed record Arguments
     public const string RedisFreeze = "redis-freeze";
     public const string OverloadSmoke = "overload-smoke";
     public const string Hit = "hit";
+    public const string Audit = "audit";
 
     /// <summary>flood, memory, redis-freeze and hit read a database of the demo data's shape (1,000 groups × 1,000 users) of the runner's own.</summary>
     public const string DemoDatabase = "ranking_demo";
@@ -147,7 +148,7 @@ internal sealed record Arguments
             Postgres = result.GetValue(O.Postgres) ?? environment("ConnectionStrings__Postgres")
                 ?? "Host=127.0.0.1;Port=5479;Database=ranking;Username=ranking;Password=ranking",
             Redis = result.GetValue(O.Redis) ?? environment("ConnectionStrings__Redis") ?? "127.0.0.1:6479",
-            Database = result.GetValue(O.Database) ?? (modes is not null ? "ranking_modes" : demo ? DemoDatabase : "ranking_loadtest"),
+            Database = result.GetValue(O.Database) ?? (modes is not null ? "ranking_modes" : scenario == Audit ? "ranking_audit" : demo ? DemoDatabase : "ranking_loadtest"),
             Users = result.GetValue(O.Users) ?? modes?.Users ?? 1000,
             Groups = result.GetValue(O.Groups) ?? modes?.Groups ?? (stampede || demo ? 1000 : 10_000),
             Group = result.GetValue(O.Group),

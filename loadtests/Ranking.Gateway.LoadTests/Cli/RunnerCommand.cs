@@ -50,6 +50,10 @@ internal static class RunnerCommand
             + "locks, CPU) and the staleness readers saw side by side; --smoke is a short variant with hard checks, --cost-growth short runs "
             + "at several group counts. Defaults below read full run / --smoke / --cost-growth.",
             [O.Instances, .. Starts, .. Baselines, O.Groups, O.Rate, O.Zipf, O.Duration, O.Modes, O.Period, O.WriteShare, O.LeadIn, O.Idle, O.Smoke, O.CostGrowth, O.Sizes, O.SharedRedis]),
+        (Arguments.Audit, "The write audit, per refresh mode: a logged writer, a reader on each of two instances, and on a schedule PostgreSQL cut "
+            + "from the gateways, Redis frozen and killed, an instance (in Queue mode the producer) killed and replaced; reports lost writes, how long "
+            + "writes took to show on every instance, non-2xx answers for cached groups and regressions; --smoke is the short schedule.",
+            [O.Gateway, O.Set, O.Postgres, O.Redis, O.Database, O.Seed, O.Out, O.Modes, O.Smoke]),
         (Arguments.Hit, "The FRESH hit side by side, one instance: the gateway, nginx proxy_cache in front of the same bytes (when nginx is "
             + "installed; with and without gzip) and a bare Kestrel endpoint returning them from memory (the ceiling), in --rounds closed-loop "
             + "rounds, then each open loop at half of the gateway's peak; the gateway and nginx again with Accept-Encoding: gzip.",

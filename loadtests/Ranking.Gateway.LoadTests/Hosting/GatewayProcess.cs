@@ -51,6 +51,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
         return gateway;
     }
 
+    /// <summary>SIGKILL: the instance dies at once, mid-request, mid-batch, holding whatever it held (a crash).</summary>
+    public Task KillAsync() => _process.SignalAsync("KILL");
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     private static async Task<bool> IsReadyAsync(HttpClient http, Uri url)

@@ -2,6 +2,7 @@ using Ranking.Gateway.LoadTests.Cli;
 using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Report;
+using Ranking.Gateway.LoadTests.Scenarios.Audit;
 using Ranking.Gateway.LoadTests.Scenarios.Hit;
 using Ranking.Gateway.LoadTests.Scenarios.Modes;
 using Ranking.Gateway.LoadTests.Scenarios.Overload;
@@ -15,6 +16,12 @@ internal static class ScenarioRunner
 
     public static async Task<RunReport> RunAsync(Arguments args, IReadOnlyList<string> commandLine, CancellationToken cancellationToken)
     {
+        if (args.Scenario == Arguments.Audit)
+        {
+            // One test bed per mode, as compare-modes.
+            return await AuditScenario.RunAsync(args, commandLine, cancellationToken);
+        }
+
         if (args.Scenario == Arguments.CompareModes)
         {
             // One test bed per mode (gateways configured for it), so the scenario sets them up itself.

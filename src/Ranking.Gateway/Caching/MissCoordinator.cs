@@ -19,6 +19,12 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
         if (!read.Available)
         {
             var fetched = await FetchAsync(request, call);
+            if (fetched is { Entry: { } entry, Storable: true })
+            {
+                // Stored once Redis is back, before anything is read from it: no instance goes back to its older copy.
+                store.SaveLater(request.Key, entry, request.TimeToLive(entry, time.GetUtcNow()));
+            }
+
             return fetched.Failure is { } failure ? L1Item.Failing(failure) : Loaded(fetched, LoadSource.Bypass, stored: false);
         }
 

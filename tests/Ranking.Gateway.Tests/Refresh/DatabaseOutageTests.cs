@@ -1,6 +1,7 @@
 using System.Net;
 using Npgsql;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.Refresh.CompetingLocks;
 using Ranking.Gateway.Refresh.Queue;
 using Ranking.Gateway.Tests.Infrastructure;

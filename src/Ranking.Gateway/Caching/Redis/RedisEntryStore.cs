@@ -75,6 +75,9 @@ internal sealed partial class RedisEntryStore
         return uses
         """;
 
+    /// <summary>Entries fetched during a Redis outage kept to be stored once it is back (<see cref="SaveLater"/>).</summary>
+    private const int MaxUnsaved = 10_000;
+
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(200);
 
@@ -87,6 +90,9 @@ internal sealed partial class RedisEntryStore
     private readonly RedisChannel _channel;
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new();
+    private readonly ConcurrentDictionary<string, (CacheEntry Entry, TimeSpan TimeToLive)> _unsaved = new(StringComparer.Ordinal);
+    private readonly Lock _unsavedGate = new();
+    private Task? _saving;
 
     public RedisEntryStore(IConnectionMultiplexer redis, IOptions<GatewayOptions> options, CacheMetrics metrics, TimeProvider time, ILogger<RedisEntryStore> logger)
     {
@@ -121,6 +127,11 @@ internal sealed partial class RedisEntryStore
         if (_breaker.IsOpen)
         {
             return StoreRead.Unavailable;
+        }
+
+        if (!_unsaved.IsEmpty)
+        {
+            await SaveUnsavedAsync();
         }
 
         byte[]? data;
@@ -256,6 +267,42 @@ internal sealed partial class RedisEntryStore
     /// <returns>Null if Redis is unavailable.</returns>
     public Task<bool?> AdmitAsync(string key, int minUses, TimeSpan window) =>
         TryAsync(async db => (long)await db.ScriptEvaluateAsync(CountUseScript, [SlotKey(key, "uses")], [(long)Math.Max(1, window.TotalMilliseconds)]) >= minUses);
+
+    /// <summary>
+    /// Keeps an entry fetched while Redis was away (BYPASS), to be stored with the compare-and-set before the next read
+    /// from Redis: Redis still holds what it held before the outage, and an instance that served the newer answer must not
+    /// go back to the older one. The newest per key is kept, for at most <see cref="MaxUnsaved"/> keys (the rest are
+    /// fetched again when next read, as any miss).
+    /// </summary>
+    public void SaveLater(string key, CacheEntry entry, TimeSpan timeToLive)
+    {
+        if (_unsaved.Count < MaxUnsaved || _unsaved.ContainsKey(key))
+        {
+            _unsaved.AddOrUpdate(key, (entry, timeToLive), (_, kept) => kept.Entry.GeneratedAt >= entry.GeneratedAt ? kept : (entry, timeToLive));
+        }
+    }
+
+    // One save at a time; every read that finds entries waiting waits for it, so none reads Redis's older copy first.
+    private Task SaveUnsavedAsync()
+    {
+        lock (_unsavedGate)
+        {
+            return _saving is { IsCompleted: false } running ? running : _saving = SaveAsync();
+        }
+
+        async Task SaveAsync()
+        {
+            var saves = _unsaved.Keys.Select(async key =>
+            {
+                if (_unsaved.TryRemove(key, out var unsaved) && await SetAsync(key, unsaved.Entry, unsaved.TimeToLive) is null)
+                {
+                    // Redis went away again: kept for next time.
+                    SaveLater(key, unsaved.Entry, unsaved.TimeToLive);
+                }
+            });
+            await Task.WhenAll(saves);
+        }
+    }
 
     /// <summary>Whether some instance holds the key's refresh lock (<see cref="LockKey"/>).</summary>
     /// <returns>Null if Redis is unavailable.</returns>

@@ -2,10 +2,11 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Ranking.Gateway.Tests.Infrastructure;
+namespace Ranking.Gateway.LoadTests.Hosting;
 
 /// <summary>
-/// A loopback TCP relay in front of a real server, for an outage on demand: <see cref="Cut"/> drops every connection
+/// A loopback TCP relay in front of a real server, for an outage on demand (the load runner's audit, and the tests, which
+/// compile this same file): <see cref="Cut"/> drops every connection
 /// through it and refuses new ones, as a database that went away would; <see cref="Restore"/> lets them through again.
 /// </summary>
 public sealed class TcpRelay : IAsyncDisposable
