@@ -4,7 +4,7 @@ namespace Ranking.Gateway.Admin;
 
 /// <summary>
 /// <c>/_admin/ranking/{group}</c> and <c>/_admin/routes/{routeId}/{**path}</c>: an entry's state (GET), purge (DELETE),
-/// refresh now (POST <c>…/refresh</c>).
+/// refresh now (POST <c>…/refresh</c>); <c>/_admin/queue/dead</c>: the Queue mode's dead letters (<see cref="QueueAdmin"/>).
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -32,6 +32,9 @@ internal static class AdminEndpoints
         admin.MapGet("/routes/{routeId}/{**path}", RouteStateAsync);
         admin.MapDelete("/routes/{routeId}/{**path}", PurgeRouteAsync);
         admin.MapPost("/routes/{routeId}/{**path}", RefreshRouteAsync);
+        admin.MapGet("/queue/dead", (int? count, QueueAdmin queue) => queue.ListAsync(count));
+        admin.MapPost("/queue/dead/requeue", (LetterSelection? selection, QueueAdmin queue) => queue.RequeueAsync(selection));
+        admin.MapPost("/queue/dead/drop", (LetterSelection? selection, QueueAdmin queue) => queue.DropAsync(selection));
         // Any other admin path or method, once the key is checked: 404, never the proxy.
         admin.Map("/{**path}", NotFound);
         return endpoints;

@@ -5,4 +5,7 @@ namespace Ranking.Gateway.Admin;
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(EntryState))]
+[JsonSerializable(typeof(DeadLetterList))]
+[JsonSerializable(typeof(LetterSelection))]
+[JsonSerializable(typeof(LettersDone))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -13,6 +13,7 @@ internal static class AdminServiceCollectionExtensions
         services.TryAddSingleton<AdminApiKey>();
         services.TryAddSingleton<AdminTargets>();
         services.TryAddSingleton<EntryAdmin>();
+        services.TryAddSingleton<QueueAdmin>();
         return services;
     }
 }

@@ -24,6 +24,7 @@ internal static class RefreshServiceCollectionExtensions
         services.TryAddSingleton<QueueVouch>();
         services.TryAddSingleton<QueueProducer>();
         services.TryAddSingleton<OriginOutage>();
+        services.TryAddSingleton<DeadLetters>();
         services.TryAddSingleton<QueueConsumer>();
         services.TryAddSingleton<IFreshnessPolicy>(sp =>
         {

@@ -35,6 +35,14 @@ internal static class AdminCalls
         return await client.SendAnswerAsync(request);
     }
 
+    /// <summary>An admin POST with a JSON body, with the key.</summary>
+    public static async Task<Answer> PostJsonAsync(HttpClient client, string path, string json)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation("Authorization", Bearer);
+        return await client.SendAnswerAsync(request);
+    }
+
     public static Task<Answer> StateAsync(this HttpClient client, string path, params (string Name, string Value)[] headers) =>
         client.AdminAsync(HttpMethod.Get, path, Bearer, headers);
 

@@ -65,6 +65,16 @@ public sealed class RankingAdminTests(TestDatabase database) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task Dead_letters_exist_in_queue_mode_only()
+    {
+        var listed = await _clients[0].StateAsync("/_admin/queue/dead");
+        var requeued = await AdminCalls.PostJsonAsync(_clients[0], "/_admin/queue/dead/requeue", "{\"all\": true}");
+
+        ProblemAssert.IsProblem(listed, HttpStatusCode.NotFound, "No queue");
+        ProblemAssert.IsProblem(requeued, HttpStatusCode.NotFound, "No queue");
+    }
+
+    [Fact]
     public async Task State_follows_the_entry_from_absent_to_fresh_stale_and_expired()
     {
         await database.SeedAsync("life", 5);

@@ -28,6 +28,9 @@ public sealed class OriginFaults
     /// <summary>From now on, recomputing <paramref name="group"/> fails: alone, or in any batch that holds it.</summary>
     public void Poison(string group) => _poisoned[group] = 0;
 
+    /// <summary>Recomputing <paramref name="group"/> works again.</summary>
+    public void Cure(string group) => _poisoned.TryRemove(group, out _);
+
     /// <summary>Origin calls that have queried PostgreSQL and are held at the gate.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 

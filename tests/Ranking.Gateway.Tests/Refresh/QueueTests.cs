@@ -1,5 +1,6 @@
 using Ranking.Gateway.Refresh;
 using Ranking.Gateway.Refresh.Queue;
+using Ranking.Gateway.Tests.Admin;
 using Ranking.Gateway.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -393,6 +394,44 @@ public sealed class QueueTests : IAsyncLifetime
         var gone = await Eventually.Until(() => hosts[1].Client.GetAnswerAsync("/ranking/x2"), a => a.Status == System.Net.HttpStatusCode.NotFound, "x2 answered 404");
         Assert.Equal("application/problem+json", gone.Message.Content.Headers.ContentType?.MediaType);
         Assert.Equal("FRESH", (await hosts[1].Client.GetAnswerAsync("/ranking/x1")).CacheStatus);
+    }
+
+    [Fact]
+    public async Task A_dead_letter_can_be_listed_requeued_once_its_cause_is_fixed_and_dropped_through_the_admin_api()
+    {
+        await SeedAsync("l", 3);
+        var hosts = StartInstances(2, ("Admin:ApiKey", AdminCalls.Key));
+        await HandledAsync(hosts, 3);
+        foreach (var (host, _) in hosts)
+        {
+            host.Faults.Poison("l1");
+        }
+
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = 1000000, updated_at = now() WHERE group_id IN ('l1', 'l2') AND user_id = 'u5'");
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(() => Redis.StreamLengthAsync(Key("dead")), n => n == 1, "one dead letter");
+        var client = hosts[1].Client;
+
+        var listed = await client.StateAsync("/_admin/queue/dead");
+        var letter = listed.Json.GetProperty("letters")[0];
+        Assert.Equal((1, "l1", 3), (listed.Json.GetProperty("count").GetInt32(), letter.GetProperty("group").GetString(), letter.GetProperty("deliveries").GetInt32()));
+        Assert.Contains("Injected failure for group l1", letter.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        foreach (var (host, _) in hosts)
+        {
+            host.Faults.Cure("l1");
+        }
+
+        var requeued = await AdminCalls.PostJsonAsync(client, "/_admin/queue/dead/requeue", $"{{\"ids\": [\"{letter.GetProperty("id").GetString()}\"]}}");
+        Assert.Equal(1, requeued.Json.GetProperty("affected").GetInt32());
+        var fresh = await Eventually.Until(() => client.GetAnswerAsync("/ranking/l1"), a => a.CacheStatus == "FRESH" && a.UserIds[0] == "u5", "l1 recomputed with its change");
+        Assert.Equal(0, await Redis.StreamLengthAsync(Key("dead")));
+
+        var dropped = await AdminCalls.PostJsonAsync(client, "/_admin/queue/dead/drop", "{\"all\": true}");
+        var bad = await AdminCalls.PostJsonAsync(client, "/_admin/queue/dead/requeue", "{\"ids\": [\"9/not-an-id\"]}");
+        Assert.Equal(0, dropped.Json.GetProperty("affected").GetInt32());
+        ProblemAssert.IsProblem(bad, System.Net.HttpStatusCode.BadRequest, "Invalid letter");
+        Assert.Equal("u5", fresh.UserIds[0]);
     }
 
     [Fact]
