@@ -8,7 +8,7 @@ namespace Ranking.Gateway.Admin;
 /// The admin operations on one cache entry, whichever it is (a ranking group's, a cached route's): its state, purge,
 /// refresh now. Redis being away is a 503, never an exception.
 /// </summary>
-internal sealed class EntryAdmin(SwrCache cache, RedisEntryStore store, RefreshLocks locks, TimeProvider time)
+internal sealed class EntryAdmin(SwrCache cache, RedisEntryStore store, RedisAccess redis, RefreshLocks locks, TimeProvider time)
 {
     public async Task<IResult> StateAsync(CacheRequest request) =>
         await ReadAsync(request) is { } state ? Ok(state) : RedisUnavailable();
@@ -32,7 +32,7 @@ internal sealed class EntryAdmin(SwrCache cache, RedisEntryStore store, RefreshL
         {
             if (redLock is null)
             {
-                if (!store.IsAvailable)
+                if (!redis.IsAvailable)
                 {
                     return RedisUnavailable();
                 }
@@ -78,7 +78,7 @@ internal sealed class EntryAdmin(SwrCache cache, RedisEntryStore store, RefreshL
         var read = await store.GetAsync(request.Key);
         var lockHeld = read.Available ? await store.IsLockHeldAsync(request.Key) : null;
         return lockHeld is { } held
-            ? EntryState.Of(request, store.EntryKey(request.Key), read.Entry, held, time.GetUtcNow(), refresh)
+            ? EntryState.Of(request, redis.EntryKey(request.Key), read.Entry, held, time.GetUtcNow(), refresh)
             : null;
     }
 

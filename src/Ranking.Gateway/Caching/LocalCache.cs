@@ -26,11 +26,11 @@ internal sealed partial class LocalCache
     private readonly ILogger<LocalCache> _logger;
     private readonly ConcurrentDictionary<string, Task<L1Item>> _loading = new(StringComparer.Ordinal);
 
-    public LocalCache(HybridCache hybrid, RedisEntryStore store, ILogger<LocalCache> logger)
+    public LocalCache(HybridCache hybrid, EntryChanges changes, ILogger<LocalCache> logger)
     {
         _hybrid = hybrid;
         _logger = logger;
-        store.ChangedElsewhere += DropChangedElsewhere;
+        changes.ChangedElsewhere += DropChangedElsewhere;
     }
 
     /// <summary>The kept item, if any. A copy in the local layer answers synchronously; anything else counts as none.</summary>

@@ -8,7 +8,7 @@ namespace Ranking.Gateway.Caching;
 /// like nginx <c>proxy_cache_lock_timeout</c>). Without Redis, straight from the origin (BYPASS). When the origin fails,
 /// an expired copy stands in while its stale-if-error window lasts.
 /// </summary>
-internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks, OriginCaller caller, TimeProvider time, IHostApplicationLifetime lifetime)
+internal sealed class MissCoordinator(RedisEntryStore store, FillSignals fills, RefreshLocks locks, OriginCaller caller, TimeProvider time, IHostApplicationLifetime lifetime)
 {
     private readonly CancellationToken _stopping = lifetime.ApplicationStopping;
 
@@ -60,7 +60,7 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
                     return new L1Item(peer, LoadSource.Origin);
                 }
 
-                store.BeginFill(request.Key);
+                fills.BeginFill(request.Key);
                 var fetched = await FetchAsync(request, call);
                 if (fetched.Entry is not { } entry)
                 {
@@ -68,7 +68,7 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
                     // again after MissWait. A fetch the bulkhead turned away says nothing: the origin did not fail.
                     if (!fetched.Failure!.Overloaded)
                     {
-                        await store.AbandonAsync(request.Key, request.Policy.MissWait, failed: true);
+                        await fills.AbandonAsync(request.Key, request.Policy.MissWait, failed: true);
                     }
 
                     return StaleIfErrorOrFail(request, expired, fetched.Failure);
@@ -82,7 +82,7 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
                 else
                 {
                     // Instances waiting on this miss forward their own requests now rather than after MissWait.
-                    await store.AbandonAsync(request.Key, request.Policy.MissWait);
+                    await fills.AbandonAsync(request.Key, request.Policy.MissWait);
                 }
 
                 return Loaded(fetched, LoadSource.Origin, stored);
@@ -90,7 +90,7 @@ internal sealed class MissCoordinator(RedisEntryStore store, RefreshLocks locks,
         }
 
         // Another instance holds the lock and is fetching: wait for its entry, bounded.
-        var waited = await store.WaitForNewerAsync(request.Key, expired?.GeneratedAt, request.Policy.MissWait, _stopping);
+        var waited = await fills.WaitForNewerAsync(request.Key, expired?.GeneratedAt, request.Policy.MissWait, _stopping);
         if (waited.Entry is { } published)
         {
             return new L1Item(published, LoadSource.Origin);

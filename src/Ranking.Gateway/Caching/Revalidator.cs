@@ -11,6 +11,8 @@ namespace Ranking.Gateway.Caching;
 /// </summary>
 internal sealed partial class Revalidator(
     RedisEntryStore store,
+    RedisAccess redis,
+    FillSignals fills,
     RefreshLocks locks,
     OriginCaller caller,
     LocalCache l1,
@@ -96,7 +98,7 @@ internal sealed partial class Revalidator(
     private async Task<string> RevalidateUnderLockAsync(CacheRequest request, OriginRequest call, CacheEntry stale)
     {
         await using var redLock = await locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry);
-        if (redLock is null && !store.IsAvailable)
+        if (redLock is null && !redis.IsAvailable)
         {
             // Not another instance's refresh: Redis is away, and a refresh could store nothing.
             return "redis-unavailable";
@@ -105,7 +107,7 @@ internal sealed partial class Revalidator(
         if (redLock is null)
         {
             // Another instance is refreshing: wait for its entry rather than trying again on every read.
-            if ((await store.WaitForNewerAsync(request.Key, stale.GeneratedAt, request.Policy.LockExpiry, _stopping)).Entry is not null)
+            if ((await fills.WaitForNewerAsync(request.Key, stale.GeneratedAt, request.Policy.LockExpiry, _stopping)).Entry is not null)
             {
                 l1.Remove(request.Key);
             }

@@ -7,7 +7,7 @@ namespace Ranking.Gateway.Hosting;
 /// </summary>
 internal static class EventIds
 {
-    /// <summary><c>Caching/Redis/RedisEntryStore.cs</c></summary>
+    /// <summary><c>Caching/Redis/RedisAccess.cs</c></summary>
     public const int RedisUnavailable = 100;
 
     /// <summary><c>Caching/Redis/RedisEntryStore.cs</c></summary>

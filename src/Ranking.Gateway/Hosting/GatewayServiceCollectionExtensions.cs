@@ -64,6 +64,9 @@ public static class GatewayServiceCollectionExtensions
             memory.ExpirationScanFrequency = TimeSpan.FromSeconds(5);
         });
         services.TryAddSingleton<CacheMetrics>();
+        services.TryAddSingleton<RedisAccess>();
+        services.TryAddSingleton<EntryChanges>();
+        services.TryAddSingleton<FillSignals>();
         services.TryAddSingleton<RedisEntryStore>();
         services.TryAddSingleton<RefreshLocks>();
         services.TryAddSingleton<LocalCache>();

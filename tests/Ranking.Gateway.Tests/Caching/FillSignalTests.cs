@@ -44,7 +44,7 @@ public sealed class FillSignalTests(TestDatabase database) : IClassFixture<TestD
         winner.Faults.FailAfterQuery = true;
 
         var waiting = waiter.CreateClient().GetAnswerAsync("/ranking/failing");
-        await Eventually.Until(() => Store(waiter).Waiters == 1, "the waiter waiting on the winner's fill");
+        await Eventually.Until(() => Fills(waiter).Waiters == 1, "the waiter waiting on the winner's fill");
         winner.Faults.Open();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await winning).Status);
@@ -62,7 +62,7 @@ public sealed class FillSignalTests(TestDatabase database) : IClassFixture<TestD
         await Eventually.Until(() => winner.Faults.Waiting == 1, "the winner's fill at the origin");
 
         var waiting = waiter.CreateClient().GetAnswerAsync("/ranking/nobody");
-        await Eventually.Until(() => Store(waiter).Waiters == 1, "the waiter waiting on the winner's fill");
+        await Eventually.Until(() => Fills(waiter).Waiters == 1, "the waiter waiting on the winner's fill");
         winner.Faults.Open();
 
         Assert.All(new[] { await winning, await waiting }, a => Assert.Equal(HttpStatusCode.NotFound, a.Status));
@@ -71,12 +71,12 @@ public sealed class FillSignalTests(TestDatabase database) : IClassFixture<TestD
     [Fact]
     public async Task The_word_a_fill_left_is_taken_back_when_the_next_fill_begins()
     {
-        var store = Store(Start());
+        var fills = Fills(Start());
 
-        await store.AbandonAsync("ranking:word", TimeSpan.FromMinutes(1));
-        var heard = await store.WaitForNewerAsync("ranking:word", null, TimeSpan.FromSeconds(5), CancellationToken.None);
-        store.BeginFill("ranking:word");
-        var afterNextFillBegan = await store.WaitForNewerAsync("ranking:word", null, TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        await fills.AbandonAsync("ranking:word", TimeSpan.FromMinutes(1));
+        var heard = await fills.WaitForNewerAsync("ranking:word", null, TimeSpan.FromSeconds(5), CancellationToken.None);
+        fills.BeginFill("ranking:word");
+        var afterNextFillBegan = await fills.WaitForNewerAsync("ranking:word", null, TimeSpan.FromMilliseconds(300), CancellationToken.None);
 
         Assert.True(heard.Abandoned);
         Assert.False(afterNextFillBegan.Abandoned);
@@ -86,17 +86,17 @@ public sealed class FillSignalTests(TestDatabase database) : IClassFixture<TestD
     public async Task Waits_that_end_leave_nothing_behind()
     {
         var host = Start();
-        var store = Store(host);
+        var fills = Fills(host);
         await database.SeedAsync("waits", 3);
         await host.CreateClient().GetAnswerAsync("/ranking/waits");
 
         var waits = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ =>
-            store.WaitForNewerAsync(RankingReader.Key("waits"), null, TimeSpan.FromSeconds(5), CancellationToken.None)));
-        await store.AbandonAsync("ranking:gone", TimeSpan.FromMinutes(1));
-        await store.WaitForNewerAsync("ranking:gone", null, TimeSpan.FromSeconds(5), CancellationToken.None);
+            fills.WaitForNewerAsync(RankingReader.Key("waits"), null, TimeSpan.FromSeconds(5), CancellationToken.None)));
+        await fills.AbandonAsync("ranking:gone", TimeSpan.FromMinutes(1));
+        await fills.WaitForNewerAsync("ranking:gone", null, TimeSpan.FromSeconds(5), CancellationToken.None);
 
         Assert.All(waits, w => Assert.NotNull(w.Entry));
-        Assert.Equal(0, store.Waiters);
+        Assert.Equal(0, fills.Waiters);
     }
 
     private GatewayHost Start(params (string Key, string Value)[] policy)
@@ -112,5 +112,5 @@ public sealed class FillSignalTests(TestDatabase database) : IClassFixture<TestD
         return host;
     }
 
-    private static RedisEntryStore Store(GatewayHost host) => host.Services.GetRequiredService<RedisEntryStore>();
+    private static FillSignals Fills(GatewayHost host) => host.Services.GetRequiredService<FillSignals>();
 }

@@ -3,7 +3,7 @@ using Ranking.Gateway.Hosting;
 namespace Ranking.Gateway.Caching.Redis;
 
 /// <summary>Subscribes to the entry-change channel at start-up, retrying while Redis is away.</summary>
-internal sealed partial class EntryChangeSubscriber(RedisEntryStore store, ILogger<EntryChangeSubscriber> logger) : BackgroundService
+internal sealed partial class EntryChangeSubscriber(EntryChanges changes, ILogger<EntryChangeSubscriber> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -11,7 +11,7 @@ internal sealed partial class EntryChangeSubscriber(RedisEntryStore store, ILogg
         {
             try
             {
-                await store.SubscribeAsync();
+                await changes.SubscribeAsync();
                 return;
             }
             catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)

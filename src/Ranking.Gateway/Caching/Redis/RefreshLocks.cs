@@ -12,12 +12,12 @@ namespace Ranking.Gateway.Caching.Redis;
 internal sealed class RefreshLocks : IDisposable
 {
     private readonly RedLockFactory _factory;
-    private readonly RedisEntryStore _store;
+    private readonly RedisAccess _access;
     private readonly CacheMetrics _metrics;
 
-    public RefreshLocks(IConnectionMultiplexer redis, RedisEntryStore store, CacheMetrics metrics, ILoggerFactory loggerFactory)
+    public RefreshLocks(IConnectionMultiplexer redis, RedisAccess access, CacheMetrics metrics, ILoggerFactory loggerFactory)
     {
-        _store = store;
+        _access = access;
         _metrics = metrics;
         var endpoint = new RedLockMultiplexer(redis) { RedisKeyFormat = "{0}" };
         _factory = RedLockFactory.Create([endpoint], new RedLockRetryConfiguration(retryCount: 1, retryDelayMs: 10), loggerFactory);
@@ -26,13 +26,13 @@ internal sealed class RefreshLocks : IDisposable
     /// <summary>Tries once to take the key's lock; dispose the result to release it.</summary>
     public async Task<IRedLock?> TryAcquireAsync(string key, TimeSpan expiry)
     {
-        if (!_store.IsAvailable)
+        if (!_access.IsAvailable)
         {
             _metrics.LockAttempt("unavailable");
             return null;
         }
 
-        var redLock = await _factory.CreateLockAsync(_store.LockKey(key), expiry);
+        var redLock = await _factory.CreateLockAsync(_access.LockKey(key), expiry);
         if (redLock.IsAcquired)
         {
             _metrics.LockAttempt("acquired");
