@@ -6,49 +6,27 @@ using StackExchange.Redis;
 namespace Ranking.Gateway.Tests.Proxy;
 
 /// <summary>A route of an existing service cached by configuration alone, on two gateway instances.</summary>
-public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<TestDatabase>, IAsyncLifetime
+public sealed class CachedRouteTests(TestDatabase database) : TwoInstancesTests(database)
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly UpstreamServer _upstream = new();
-    private readonly string _prefix = RealServices.NewKeyPrefix();
-    private GatewayHost _a = null!;
-    private GatewayHost _b = null!;
-    private HttpClient[] _clients = null!;
-
-    public async Task InitializeAsync()
-    {
-        await _upstream.StartAsync();
-        _a = ProxyHosts.Create(database, _prefix, _time, _upstream);
-        _b = ProxyHosts.Create(database, _prefix, _time, _upstream);
-        _clients = [_a.CreateClient(), _b.CreateClient()];
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task Concurrent_reads_of_a_cold_route_reach_the_upstream_once()
     {
-        var answers = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => _clients[i % 2].GetAnswerAsync("/api/items/cold")));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => Clients[i % 2].GetAnswerAsync("/api/items/cold")));
 
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
         Assert.Single(answers.Select(a => a.Body).Distinct());
-        Assert.Equal(1, _upstream.Requests("items"));
+        Assert.Equal(1, Upstream.Requests("items"));
         Assert.Contains(answers, a => a.CacheStatus == "MISS");
-        Assert.Equal("FRESH", (await _clients[1].GetAnswerAsync("/api/items/cold")).CacheStatus);
+        Assert.Equal("FRESH", (await Clients[1].GetAnswerAsync("/api/items/cold")).CacheStatus);
     }
 
     [Fact]
     public async Task An_answer_the_upstream_compressed_is_stored_and_served_as_it_came_whatever_the_client_accepts()
     {
-        var miss = await _clients[0].GetAnswerAsync("/api/gzipped");
+        var miss = await Clients[0].GetAnswerAsync("/api/gzipped");
         using var askingForBrotli = new HttpRequestMessage(HttpMethod.Get, "/api/gzipped");
         askingForBrotli.Headers.AcceptEncoding.ParseAdd("br");
-        var hit = await _clients[1].SendAnswerAsync(askingForBrotli);
+        var hit = await Clients[1].SendAnswerAsync(askingForBrotli);
 
         Assert.Equal(("MISS", "FRESH"), (miss.CacheStatus, hit.CacheStatus));
         foreach (var answer in new[] { miss, hit })
@@ -57,25 +35,25 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
             Assert.Equal(["gzip"], answer.Message.Content.Headers.ContentEncoding);
         }
 
-        Assert.Equal(1, _upstream.Requests("gzipped"));
+        Assert.Equal(1, Upstream.Requests("gzipped"));
     }
 
     [Fact]
     public async Task A_stale_route_is_refreshed_once_in_the_background_while_clients_get_the_stale_copy()
     {
-        var first = await _clients[0].GetAnswerAsync("/api/items/stale");
-        _upstream.NextVersion();
-        _time.Advance(TimeSpan.FromSeconds(61));
-        _upstream.Close();
+        var first = await Clients[0].GetAnswerAsync("/api/items/stale");
+        Upstream.NextVersion();
+        Time.Advance(TimeSpan.FromSeconds(61));
+        Upstream.Close();
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => _clients[i % 2].GetAnswerAsync("/api/items/stale")));
+        var answers = await Task.WhenAll(Enumerable.Range(0, 300).Select(i => Clients[i % 2].GetAnswerAsync("/api/items/stale")));
 
         Assert.All(answers, a => Assert.Equal((HttpStatusCode.OK, "STALE", first.Body), (a.Status, a.CacheStatus, a.Body)));
-        await Eventually.Until(() => _upstream.Waiting == 1, "the one refresh to reach the upstream");
-        _upstream.Open();
-        var fresh = await Eventually.Until(() => _clients[1].GetAnswerAsync("/api/items/stale"), a => a.CacheStatus == "FRESH", "the refreshed entry");
+        await Eventually.Until(() => Upstream.Waiting == 1, "the one refresh to reach the upstream");
+        Upstream.Open();
+        var fresh = await Eventually.Until(() => Clients[1].GetAnswerAsync("/api/items/stale"), a => a.CacheStatus == "FRESH", "the refreshed entry");
         Assert.Equal(2, fresh.Json.GetProperty("version").GetInt32());
-        Assert.Equal(2, _upstream.Requests("items"));
+        Assert.Equal(2, Upstream.Requests("items"));
     }
 
     [Fact]
@@ -83,15 +61,15 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
     {
         var answers = new[]
         {
-            await _clients[0].GetAnswerAsync("/api/items/q?page=1&rand=a"),
-            await _clients[1].GetAnswerAsync("/api/items/q?rand=b&page=1"),
-            await _clients[0].GetAnswerAsync("/api/items/q?page=1&utm=x&_=123"),
+            await Clients[0].GetAnswerAsync("/api/items/q?page=1&rand=a"),
+            await Clients[1].GetAnswerAsync("/api/items/q?rand=b&page=1"),
+            await Clients[0].GetAnswerAsync("/api/items/q?page=1&utm=x&_=123"),
         };
 
         Assert.Equal(["MISS", "FRESH", "FRESH"], answers.Select(a => a.CacheStatus));
-        Assert.Equal(1, _upstream.Requests("items"));
-        Assert.Equal(["?page=1"], _upstream.Queries);
-        Assert.Equal("MISS", (await _clients[0].GetAnswerAsync("/api/items/q?page=2&rand=c")).CacheStatus);
+        Assert.Equal(1, Upstream.Requests("items"));
+        Assert.Equal(["?page=1"], Upstream.Queries);
+        Assert.Equal("MISS", (await Clients[0].GetAnswerAsync("/api/items/q?page=2&rand=c")).CacheStatus);
         Assert.Equal(2, await EntryKeysAsync("proxy:cached:http://localhost/api/items/q"));
     }
 
@@ -105,7 +83,7 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
         var answers = new List<Answer>();
         for (var i = 0; i < 3; i++)
         {
-            answers.Add(await _clients[i % 2].GetAnswerAsync($"/api/{name}"));
+            answers.Add(await Clients[i % 2].GetAnswerAsync($"/api/{name}"));
         }
 
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
@@ -126,7 +104,7 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/vary");
             request.Headers.Add("Accept-Language", language);
-            return await _clients[client].SendAnswerAsync(request);
+            return await Clients[client].SendAnswerAsync(request);
         }
 
         var ko = await Get(0, "ko");
@@ -136,7 +114,7 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
         Assert.Equal(("hello in ko", "hello in en"), (ko.Body, en.Body));
         Assert.Equal(("MISS", "MISS", "FRESH"), (ko.CacheStatus, en.CacheStatus, koAgain.CacheStatus));
         Assert.Equal(ko.Body, koAgain.Body);
-        Assert.Equal(2, _upstream.Requests("vary"));
+        Assert.Equal(2, Upstream.Requests("vary"));
     }
 
     [Fact]
@@ -146,30 +124,30 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/api/secret");
             request.Headers.Add("Authorization", $"Bearer user{i}");
-            var answer = await _clients[i % 2].SendAnswerAsync(request);
+            var answer = await Clients[i % 2].SendAnswerAsync(request);
             Assert.Equal($"for Bearer user{i}", answer.Body);
         }
 
-        Assert.Equal(3, _upstream.Requests("secret"));
+        Assert.Equal(3, Upstream.Requests("secret"));
         Assert.Equal(0, await EntryKeysAsync("proxy:cached:http://localhost/api/secret"));
     }
 
     [Fact]
     public async Task Upstream_down_serves_the_stale_copy_and_an_uncached_path_gets_502()
     {
-        var cached = await _clients[0].GetAnswerAsync("/api/items/down");
-        await _upstream.StopAsync();
-        _time.Advance(TimeSpan.FromSeconds(61));
+        var cached = await Clients[0].GetAnswerAsync("/api/items/down");
+        await Upstream.StopAsync();
+        Time.Advance(TimeSpan.FromSeconds(61));
 
-        var stale = await _clients[1].GetAnswerAsync("/api/items/down");
+        var stale = await Clients[1].GetAnswerAsync("/api/items/down");
         Assert.Equal((HttpStatusCode.OK, "STALE", cached.Body), (stale.Status, stale.CacheStatus, stale.Body));
 
         // Past the stale window: still served within stale-if-error.
-        _time.Advance(TimeSpan.FromMinutes(20));
-        var standIn = await _clients[0].GetAnswerAsync("/api/items/down");
+        Time.Advance(TimeSpan.FromMinutes(20));
+        var standIn = await Clients[0].GetAnswerAsync("/api/items/down");
         Assert.Equal((HttpStatusCode.OK, "STALE", cached.Body), (standIn.Status, standIn.CacheStatus, standIn.Body));
 
-        var unreachable = await _clients[0].GetAnswerAsync("/api/items/never-cached");
+        var unreachable = await Clients[0].GetAnswerAsync("/api/items/never-cached");
         Assert.Equal(HttpStatusCode.BadGateway, unreachable.Status);
         Assert.Equal("application/problem+json", unreachable.Message.Content.Headers.ContentType?.MediaType);
         Assert.DoesNotContain("Exception", unreachable.Body, StringComparison.Ordinal);
@@ -178,18 +156,18 @@ public sealed class CachedRouteTests(TestDatabase database) : IClassFixture<Test
     [Fact]
     public async Task An_upstream_5xx_goes_through_when_nothing_is_cached_and_is_never_stored()
     {
-        _upstream.Fail = true;
-        var failed = await _clients[0].GetAnswerAsync("/api/items/broken");
+        Upstream.Fail = true;
+        var failed = await Clients[0].GetAnswerAsync("/api/items/broken");
         Assert.Equal((HttpStatusCode.InternalServerError, "upstream broke"), (failed.Status, failed.Body));
 
-        _upstream.Fail = false;
-        var recovered = await _clients[1].GetAnswerAsync("/api/items/broken");
+        Upstream.Fail = false;
+        var recovered = await Clients[1].GetAnswerAsync("/api/items/broken");
         Assert.Equal((HttpStatusCode.OK, "MISS"), (recovered.Status, recovered.CacheStatus));
     }
 
     private async Task<int> EntryKeysAsync(string keyStart)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(RealServices.Redis);
-        return (await RedisProbe.ScanAsync(redis, $"{_prefix}{{{keyStart}*:entry")).Length;
+        return (await RedisProbe.ScanAsync(redis, $"{Prefix}{{{keyStart}*:entry")).Length;
     }
 }
