@@ -1,3 +1,5 @@
+using Ranking.Gateway.Caching.FreshnessPolicies;
+
 namespace Ranking.Gateway.Caching;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Caching.Redis;
 
 namespace Ranking.Gateway.Caching;

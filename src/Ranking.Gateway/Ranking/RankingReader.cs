@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Caching.FreshnessPolicies;
 
 namespace Ranking.Gateway.Ranking;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 using Ranking.Gateway.Refresh.CompetingLocks;
@@ -56,12 +57,13 @@ internal sealed partial class RefreshService(IOptions<RankingOptions> options, I
     private async Task WatchVouchAsync(RefreshQueue queue, CancellationToken stopping)
     {
         var vouch = services.GetRequiredService<QueueVouch>();
+        var intake = services.GetRequiredService<QueueIntake>();
         var every = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, options.Value.Refresh.Period.Ticks / 2));
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                vouch.Set(await queue.GetVouchAsync());
+                vouch.Set(await intake.GetVouchAsync());
                 await SyncShardsAsync(queue);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)

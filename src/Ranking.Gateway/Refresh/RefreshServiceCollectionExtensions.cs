@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Ranking;
 using Ranking.Gateway.Refresh.CompetingLocks;
 using Ranking.Gateway.Refresh.Queue;
@@ -20,6 +21,8 @@ internal static class RefreshServiceCollectionExtensions
         services.TryAddSingleton<WalkLocks>();
         services.TryAddSingleton<GroupWalker>();
         services.TryAddSingleton<RefreshQueue>();
+        services.TryAddSingleton<QueueIntake>();
+        services.TryAddSingleton<QueueDeliveries>();
         services.TryAddSingleton<LeaderLease>();
         services.TryAddSingleton<QueueVouch>();
         services.TryAddSingleton<QueueProducer>();

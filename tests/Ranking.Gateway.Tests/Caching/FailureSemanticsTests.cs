@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Caching.Redis;
 using Ranking.Gateway.Tests.Infrastructure;
 

@@ -1,3 +1,4 @@
+using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Refresh;
 using Ranking.Gateway.Refresh.Queue;
 using Ranking.Gateway.Tests.Admin;
@@ -169,7 +170,7 @@ public sealed class QueueTests : IAsyncLifetime
         Assert.Empty(await Redis.StreamConsumerInfoAsync(Key("queue"), RefreshQueue.ConsumerGroup));
 
         // A consumer holding an item keeps its name, or the item could never be taken over; one holding nothing goes.
-        var queue = Service<RefreshQueue>(_fleet.Start(Settings(("Ranking:Refresh:Consumers", "0"))));
+        var deliveries = Service<QueueDeliveries>(_fleet.Start(Settings(("Ranking:Refresh:Consumers", "0"))));
         await Redis.StreamAddAsync(Key("queue"), "g", "n1");
         await Redis.StreamAddAsync(Key("queue"), "g", "n2");
         Assert.Single(await Redis.StreamReadGroupAsync(Key("queue"), RefreshQueue.ConsumerGroup, "holder", StreamPosition.NewMessages, 1));
@@ -177,8 +178,8 @@ public sealed class QueueTests : IAsyncLifetime
         await Redis.StreamAcknowledgeAsync(Key("queue"), RefreshQueue.ConsumerGroup, done.Id);
         Assert.Equal(2, (await Redis.StreamConsumerInfoAsync(Key("queue"), RefreshQueue.ConsumerGroup)).Length);
 
-        await queue.RemoveConsumerAsync("holder");
-        await queue.RemoveConsumerAsync("done");
+        await deliveries.RemoveConsumerAsync("holder");
+        await deliveries.RemoveConsumerAsync("done");
         var left = Assert.Single(await Redis.StreamConsumerInfoAsync(Key("queue"), RefreshQueue.ConsumerGroup));
         Assert.Equal(("holder", 1), (left.Name, left.PendingMessageCount));
     }

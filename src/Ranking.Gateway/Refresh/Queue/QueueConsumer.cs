@@ -17,6 +17,7 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// </summary>
 internal sealed partial class QueueConsumer(
     RefreshQueue queue,
+    QueueDeliveries deliveries,
     GroupRefresher refresher,
     SwrCache cache,
     RefreshMetrics metrics,
@@ -52,7 +53,7 @@ internal sealed partial class QueueConsumer(
         }
         finally
         {
-            await TryAsync(() => queue.RemoveConsumerAsync(name));
+            await TryAsync(() => deliveries.RemoveConsumerAsync(name));
         }
     }
 
@@ -85,13 +86,13 @@ internal sealed partial class QueueConsumer(
                 IReadOnlyList<QueueItem> items = [];
                 if (Environment.TickCount64 >= nextClaim[current])
                 {
-                    items = await queue.ClaimDueAsync(shard, name, settings.BatchSize, settings.RetryBackoff, settings.VisibilityTimeout);
+                    items = await deliveries.ClaimDueAsync(shard, name, settings.BatchSize, settings.RetryBackoff, settings.VisibilityTimeout);
                     nextClaim[current] = Environment.TickCount64 + (long)Math.Min(settings.RetryBackoff.TotalMilliseconds, LastPoll.TotalMilliseconds);
                 }
 
                 if (items.Count == 0)
                 {
-                    items = await queue.ReadNewAsync(shard, name, settings.BatchSize);
+                    items = await deliveries.ReadNewAsync(shard, name, settings.BatchSize);
                 }
 
                 Interlocked.Exchange(ref _failing, 0);
@@ -156,7 +157,7 @@ internal sealed partial class QueueConsumer(
             return;
         }
 
-        await queue.TakeAsync(work);
+        await deliveries.TakeAsync(work);
         IReadOnlyDictionary<string, Refreshed> outcomes;
         using (var working = new CancellationTokenSource())
         {
@@ -190,7 +191,7 @@ internal sealed partial class QueueConsumer(
             var error = outcome.Error!.Message;
             if (originDown || OriginOutage.IsOriginFault(outcome.Error))
             {
-                await queue.FailUncountedAsync(item, error, consumer);
+                await deliveries.FailUncountedAsync(item, error, consumer);
             }
             else if (item.Deliveries >= maxDeliveries)
             {
@@ -198,11 +199,11 @@ internal sealed partial class QueueConsumer(
             }
             else
             {
-                await queue.FailAsync(item, error);
+                await deliveries.FailAsync(item, error);
             }
         }
 
-        await queue.CompleteAsync(done);
+        await deliveries.CompleteAsync(done);
         Interlocked.Add(ref _handled, done.Count);
     }
 
@@ -215,7 +216,7 @@ internal sealed partial class QueueConsumer(
             while (true)
             {
                 await Task.Delay(every, working);
-                await TryAsync(() => queue.ExtendAsync(items, consumer));
+                await TryAsync(() => deliveries.ExtendAsync(items, consumer));
             }
         }
         catch (OperationCanceledException)
@@ -233,7 +234,7 @@ internal sealed partial class QueueConsumer(
             await cache.RevokeAsync(RankingReader.Key(item.Group));
         }
 
-        await queue.DeadLetterAsync(item, error);
+        await deliveries.DeadLetterAsync(item, error);
         metrics.DeadLettered();
         Log.DeadLettered(logger, item.Group, item.Deliveries, error);
         Interlocked.Increment(ref _handled);

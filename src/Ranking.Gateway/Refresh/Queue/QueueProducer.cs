@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
@@ -19,6 +20,7 @@ namespace Ranking.Gateway.Refresh.Queue;
 internal sealed partial class QueueProducer(
     GroupCatalog catalog,
     RefreshQueue queue,
+    QueueIntake intake,
     LeaderLease lease,
     QueueVouch vouch,
     RefreshMetrics metrics,
@@ -128,7 +130,7 @@ internal sealed partial class QueueProducer(
                 Log.PassFailed(logger, ex);
             }
 
-            var restored = await queue.ReconcileAsync(now);
+            var restored = await intake.ReconcileAsync(now);
             if (restored > 0)
             {
                 metrics.Enqueued("reconciled", restored);
@@ -139,7 +141,7 @@ internal sealed partial class QueueProducer(
             long taken;
             do
             {
-                (taken, var dirty) = await queue.EnqueueDirtyAsync(Chunk, now);
+                (taken, var dirty) = await intake.EnqueueDirtyAsync(Chunk, now);
                 metrics.Enqueued("dirty", dirty);
                 queued += dirty;
             }
@@ -147,7 +149,7 @@ internal sealed partial class QueueProducer(
 
             if (queued > 0)
             {
-                await queue.WakeConsumersAsync();
+                await intake.WakeConsumersAsync();
             }
 
             // The gauges (leader, queue) speak for the leader alone: a pass that outlived this instance's lease says nothing.
@@ -169,17 +171,17 @@ internal sealed partial class QueueProducer(
 
     private async Task<long> QueueChangesAsync(TimeSpan overlap, DateTimeOffset now, CancellationToken stopping)
     {
-        if (await queue.GetWatermarkAsync() is not { } watermark)
+        if (await intake.GetWatermarkAsync() is not { } watermark)
         {
             var start = await catalog.NowAsync(stopping);
             var all = 0L;
             await foreach (var page in catalog.PagesAsync(stopping))
             {
-                all += await queue.EnqueueAsync(page.Select(g => new GroupChange(g, start)).ToArray(), now);
+                all += await intake.EnqueueAsync(page.Select(g => new GroupChange(g, start)).ToArray(), now);
             }
 
             metrics.Enqueued("all", all);
-            await queue.AdvanceWatermarkAsync(start);
+            await intake.AdvanceWatermarkAsync(start);
             return all;
         }
 
@@ -203,7 +205,7 @@ internal sealed partial class QueueProducer(
 
         queued += await QueueChunkAsync(chunk, now);
         metrics.Enqueued("watermark", queued);
-        await queue.AdvanceWatermarkAsync(newest);
+        await intake.AdvanceWatermarkAsync(newest);
         foreach (var (group, changedAt) in _recent)
         {
             if (changedAt <= newest - overlap)
@@ -219,7 +221,7 @@ internal sealed partial class QueueProducer(
     // again, since neither this record nor the watermark moved past it.
     private async Task<long> QueueChunkAsync(List<GroupChange> chunk, DateTimeOffset now)
     {
-        var queued = await queue.EnqueueAsync(chunk, now);
+        var queued = await intake.EnqueueAsync(chunk, now);
         foreach (var change in chunk)
         {
             _recent[change.Group] = change.ChangedAt;
@@ -239,7 +241,7 @@ internal sealed partial class QueueProducer(
             until = now;
         }
 
-        await queue.SetVouchAsync(until, settings.RetainFor);
+        await intake.SetVouchAsync(until, settings.RetainFor);
         vouch.Set(until);
     }
 

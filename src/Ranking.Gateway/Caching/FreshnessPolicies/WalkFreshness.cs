@@ -1,6 +1,5 @@
-using Ranking.Gateway.Caching;
 
-namespace Ranking.Gateway.Refresh;
+namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>
 /// CompetingLocks: the walkers rewrite every group once a period, at a random point in it, so two rewrites can be up to

@@ -1,4 +1,4 @@
-namespace Ranking.Gateway.Caching;
+namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>Stale-while-revalidate as the entry's own windows say: fresh, then stale and refreshed, then gone.</summary>
 internal sealed class LazyFreshness : IFreshnessPolicy

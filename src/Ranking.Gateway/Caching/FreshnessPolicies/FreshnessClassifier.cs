@@ -1,4 +1,4 @@
-namespace Ranking.Gateway.Caching;
+namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>
 /// The behaviour table of the read path (DESIGN.md) as one pure function: how a read answers with an entry it got from

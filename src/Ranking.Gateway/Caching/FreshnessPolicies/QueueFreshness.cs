@@ -1,6 +1,5 @@
-using Ranking.Gateway.Caching;
 
-namespace Ranking.Gateway.Refresh.Queue;
+namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>
 /// Queue: the producer knows which groups changed, so while it vouches (<see cref="QueueVouch"/>) an entry is correct

@@ -1,4 +1,4 @@
-namespace Ranking.Gateway.Caching;
+namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>
 /// How a read treats a cached entry: answered FRESH or STALE, or not usable at all (a miss), and whether a

@@ -1,6 +1,5 @@
-using Ranking.Gateway.Caching;
 
-namespace Ranking.Gateway.Refresh;
+namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>
 /// Probabilistic early refresh, XFetch (Vattani, Chierichetti, Lowenstein, "Optimal Probabilistic Cache Stampede

@@ -1,4 +1,4 @@
-namespace Ranking.Gateway.Refresh.Queue;
+namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>
 /// Until when the queue producer vouches for every cached ranking: it has queued every change it can see, and the
