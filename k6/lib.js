@@ -11,7 +11,11 @@ if (LIMIT > 100) {
 // The Prometheus exporter caches a scrape for 300 ms: reads closer together can repeat an old answer.
 const SCRAPE_CACHE_SECONDS = 0.4;
 
-/** Gateway instances: BASE_URLS (comma-separated) or BASE_URL; load is spread over them round-robin. */
+/**
+ * Gateway instances: BASE_URLS (comma-separated) or BASE_URL; load is spread over them round-robin. List every
+ * instance itself, not a load balancer in front of them: the origin queries are counted from each URL's /metrics,
+ * and a balancer's /metrics is a different instance on every scrape.
+ */
 export function baseUrls() {
   const raw = __ENV.BASE_URLS || __ENV.BASE_URL || 'http://localhost:8080';
   const urls = raw.split(',').map((u) => u.trim().replace(/\/+$/, '')).filter((u) => u.length > 0);
@@ -57,14 +61,37 @@ export function pickGroup(groups) {
  * whole instance's, not this run's: every request anybody else sends meanwhile is counted too.
  */
 export function originQueries(urls) {
+  return metricSum(urls, 'gateway_origin_queries_total', ['policy="ranking"']);
+}
+
+/** Sum over the instances of the ranking answers with X-Cache-Status `status` (gateway_cache_answers_total). */
+export function cacheAnswers(urls, status) {
+  return metricSum(urls, 'gateway_cache_answers_total', ['policy="ranking"', `status="${status}"`]);
+}
+
+/**
+ * The background refresh modes the instances run (CompetingLocks, Queue): they recompute groups without reads, so
+ * the origin-query counter moves on its own. Such an instance publishes gateway_refresh_groups_total{mode=…} from
+ * start-up; a Lazy or Early one does not. Empty when every instance refreshes on reads only.
+ */
+export function backgroundModes(urls) {
+  const modes = new Set();
+  for (const base of urls) {
+    for (const line of scrape(base)) {
+      const mode = /^gateway_refresh_groups_total\{.*mode="([^"]+)"/.exec(line);
+      if (mode) {
+        modes.add(mode[1]);
+      }
+    }
+  }
+  return [...modes];
+}
+
+function metricSum(urls, name, labels) {
   let sum = 0;
   for (const base of urls) {
-    const res = http.get(`${base}/metrics`, { tags: { name: 'metrics' } });
-    if (res.status !== 200) {
-      throw new Error(`${base}/metrics answered ${res.status}`);
-    }
-    for (const line of String(res.body).split('\n')) {
-      if (line.startsWith('gateway_origin_queries_total{') && line.includes('policy="ranking"')) {
+    for (const line of scrape(base)) {
+      if (line.startsWith(`${name}{`) && labels.every((l) => line.includes(l))) {
         const value = Number(line.slice(line.lastIndexOf('}') + 1).trim().split(' ')[0]);
         if (!Number.isFinite(value)) {
           throw new Error(`${base}/metrics: cannot read "${line}"`);
@@ -74,6 +101,14 @@ export function originQueries(urls) {
     }
   }
   return sum;
+}
+
+function scrape(base) {
+  const res = http.get(`${base}/metrics`, { tags: { name: 'metrics' } });
+  if (res.status !== 200) {
+    throw new Error(`${base}/metrics answered ${res.status}`);
+  }
+  return String(res.body).split('\n');
 }
 
 /**

@@ -1,7 +1,9 @@
 // Cold stampede: CLIENTS virtual users ask for one never-cached group at the same moment, spread over the
-// instances. Passing: every answer is 200, the group really was cold (at least one MISS, and no STALE answer:
-// a stale entry's single background refresh would also move the counter by one), and the origin-query counter
-// summed over the instances' /metrics moved by exactly one. Same logic as `Ranking.Gateway.LoadTests stampede-cold`.
+// instances. Passing: every answer is 200, the group really was cold (no STALE answer: a stale entry's single
+// background refresh would also move the counter by one), the burst overlapped the fetch (at least two MISS answers,
+// i.e. two clients were answered by one fill; a burst that arrived after it tested nothing), and the origin-query
+// counter summed over the instances' /metrics moved by exactly one. Give every instance in BASE_URLS: with one,
+// the lock across instances is not tested (setup says so). Same logic as `Ranking.Gateway.LoadTests stampede-cold`.
 // The counter is per instance, not per run: the gateways must be otherwise idle while this runs.
 //   k6 run -e BASE_URL=http://localhost:8080 k6/stampede.js
 //   k6 run -e BASE_URLS=http://host1:8080,http://host2:8080 -e CLIENTS=1000 k6/stampede.js
@@ -23,8 +25,9 @@ export const options = {
   thresholds: {
     checks: ['rate==1.0'],
     http_req_failed: ['rate==0'],
-    // A cold group has no entry, so somebody must have been answered MISS.
-    miss_answers: ['count>0'],
+    // A cold group has no entry, so somebody must have been answered MISS; at least two, or the requests did not
+    // overlap the one fetch and a gateway without stampede protection would have passed too.
+    miss_answers: ['count>1'],
   },
   setupTimeout: '60s',
   teardownTimeout: '60s',
@@ -38,6 +41,9 @@ export function setup() {
     throw new Error('the origin-query counter kept moving: the gateways are not idle');
   }
   console.log(`cold stampede: ${CLIENTS} clients on ${group} over ${urls.length} instance(s); origin queries so far: ${before.count}`);
+  if (urls.length === 1) {
+    console.warn('one instance: the lock across instances is not tested (list every instance in BASE_URLS)');
+  }
   return { urls, group, before: before.count };
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the k6 scripts' own logic (setup, iterations, teardown, thresholds) with node and a shim of the k6
 # modules (k6/harness/) against two gateway instances started here: each script once with the condition it
-# checks met (it must pass) and once broken on purpose (it must fail). Needs Redis and PostgreSQL up
+# checks met (it must pass) and once broken on purpose (it must fail). Each script also runs against a second pair
+# of instances without stampede protection (caching bypassed: `MinUses` never reached, so nothing is stored and no
+# lock is taken; each instance still shares one fetch among its own concurrent readers), where it must fail. Needs Redis and PostgreSQL up
 # (scripts/services-up.sh), node 20+ and the .NET SDK. The instances get a database of their own (seeded
 # here, dropped afterwards), a Redis key prefix of their own, and short cache windows; they are stopped on
 # any exit.
@@ -78,29 +80,34 @@ free_port() {
 }
 
 urls=()
-for name in a b; do
+unprotected=()
+for name in a b u1 u2; do
   port="$(free_port)"
+  # u1, u2: the unprotected pair, a key prefix of their own; every read below a million a minute goes to the origin.
+  extra=()
+  case "$name" in u*) extra=("--Gateway:KeyPrefix=${prefix}u:" --Gateway:Policies:ranking:MinUses=1000000) ;; esac
   dotnet src/Ranking.Gateway/bin/Release/net10.0/Ranking.Gateway.dll --contentRoot "$RG_ROOT" --urls "http://127.0.0.1:$port" \
     "--ConnectionStrings:Redis=$REDIS_CONN" "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=$PG_PORT;Database=$db;Username=$PG_USER;Password=$PG_PASSWORD" \
     "--Gateway:KeyPrefix=$prefix" \
     "--Gateway:Policies:ranking:Fresh=$(printf '00:00:%02d' "$FRESH_SECONDS")" --Gateway:Policies:ranking:FreshJitter=00:00:00 \
     --Gateway:Policies:ranking:Stale=00:02:00 --Gateway:Policies:ranking:StaleIfError=00:02:00 \
     --Gateway:Policies:ranking:MissWait=00:00:20 \
-    "--Ranking:TopNSql=$TOP_N_SQL" --Logging:LogLevel:Default=Warning \
+    "--Ranking:TopNSql=$TOP_N_SQL" --Logging:LogLevel:Default=Warning "${extra[@]}" \
     >"$work/gateway-$name.log" 2>&1 &
   gateway_pids+=("$!")
-  urls+=("http://127.0.0.1:$port")
+  case "$name" in u*) unprotected+=("http://127.0.0.1:$port") ;; *) urls+=("http://127.0.0.1:$port") ;; esac
 done
+all_urls=("${urls[@]}" "${unprotected[@]}")
 
 deadline=$((SECONDS + 60))
-for i in "${!urls[@]}"; do
-  until curl -fs -o /dev/null "${urls[$i]}/health/ready"; do
-    pid_alive "${gateway_pids[$i]}" || die "gateway ${urls[$i]} exited while starting"
-    [ "$SECONDS" -lt "$deadline" ] || die "gateway ${urls[$i]} not ready within 60 s"
+for i in "${!all_urls[@]}"; do
+  until curl -fs -o /dev/null "${all_urls[$i]}/health/ready"; do
+    pid_alive "${gateway_pids[$i]}" || die "gateway ${all_urls[$i]} exited while starting"
+    [ "$SECONDS" -lt "$deadline" ] || die "gateway ${all_urls[$i]} not ready within 60 s"
     sleep 0.2
   done
 done
-info "k6 harness: gateways ready at ${urls[*]} (key prefix $prefix)"
+info "k6 harness: gateways ready at ${urls[*]}, unprotected at ${unprotected[*]} (key prefix $prefix)"
 
-K6H_BASE_URLS="$(IFS=,; printf '%s' "${urls[*]}")" K6H_PG_URI="$db_uri" \
+K6H_BASE_URLS="$(IFS=,; printf '%s' "${urls[*]}")" K6H_UNPROTECTED_URLS="$(IFS=,; printf '%s' "${unprotected[*]}")" K6H_PG_URI="$db_uri" \
   node k6/harness/main.mjs

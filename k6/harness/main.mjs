@@ -2,8 +2,10 @@
 // through the shim of the k6 modules) against two live gateway instances, and checks that the script gave the
 // expected verdict and that the gateways saw what the case claims. Started by scripts/k6-harness.sh, which
 // provides the gateways:
-//   K6H_BASE_URLS  the two instances, comma-separated (same Redis key prefix, same database)
-//   K6H_PG_URI     optional: their database, to compare the origin queries with pg_stat_statements
+//   K6H_BASE_URLS         the two instances, comma-separated (same Redis key prefix, same database)
+//   K6H_UNPROTECTED_URLS  two more on the same database without stampede protection (caching bypassed), for the
+//                         cases whose `target` is 'unprotected': every script must fail there
+//   K6H_PG_URI            optional: their database, to compare the origin queries with pg_stat_statements
 import { execFileSync } from 'node:child_process';
 import { harnessCases } from './cases.mjs';
 import { counters, describe, difference, settledCounters } from './gateways.mjs';
@@ -14,15 +16,20 @@ import { failures, summary, verdict } from './summary.mjs';
 const PG_COUNT_SQL = `SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
   WHERE d.datname = current_database() AND s.query ILIKE :'pattern'`;
 
-const config = { urls: required('K6H_BASE_URLS').split(',') };
+const config = { urls: required('K6H_BASE_URLS').split(','), unprotected: required('K6H_UNPROTECTED_URLS').split(',') };
 const started = Date.now();
 const { prepare, cases } = harnessCases(config);
-console.log(`k6 harness: ${cases.length} cases against ${config.urls.join(' and ')}`);
+console.log(`k6 harness: ${cases.length} cases against ${config.urls.join(' and ')} (unprotected: ${config.unprotected.join(' and ')})`);
 await prepare();
 
 const outcomes = [];
-let settled = await settledCounters(config.urls);
+// Each pair's counters as last settled: a case's counts are differences from them.
+const targets = { gateway: config.urls, unprotected: config.unprotected };
+const settledBy = { gateway: await settledCounters(targets.gateway), unprotected: await settledCounters(targets.unprotected) };
 for (const [i, c] of cases.entries()) {
+  const target = c.target ?? 'gateway';
+  const urls = targets[target];
+  let settled = settledBy[target];
   const must = c.expect.length === 0 ? 'pass' : `fail on exactly: ${c.expect.join('; ')}${c.mayAlsoFail ? ` (and may on: ${c.mayAlsoFail.join('; ')})` : ''}`;
   console.log(`\n[${i + 1}/${cases.length}] ${c.name}\n    must ${must}`);
   const caseStarted = Date.now();
@@ -32,10 +39,10 @@ for (const [i, c] of cases.entries()) {
   const hooks = {
     ...c.hooks,
     async afterSetup(data, io) {
-      marks.setupEnd = await counters(config.urls);
+      marks.setupEnd = await counters(urls);
       if (c.hooks?.afterSetup) {
         await c.hooks.afterSetup(data, io);
-        marks.runStart = await counters(config.urls);
+        marks.runStart = await counters(urls);
       } else {
         marks.runStart = marks.setupEnd;
       }
@@ -48,7 +55,7 @@ for (const [i, c] of cases.entries()) {
   const result = await runScript(c.script, { env: c.env, hooks });
   console.log(summary(result, '    '));
 
-  settled = await settledCounters(config.urls, { since: marks.runStart ?? null });
+  settled = settledBy[target] = await settledCounters(urls, { since: marks.runStart ?? null });
 
   let problem = null;
   const failed = failures(result);
@@ -70,7 +77,7 @@ for (const [i, c] of cases.entries()) {
 }
 
 if (process.env.K6H_PG_URI) {
-  const metrics = settled.origin;
+  const metrics = settledBy.gateway.origin + settledBy.unprotected.origin;
   const postgres = Number(execFileSync('psql', [process.env.K6H_PG_URI, '-Atq', '-v', 'pattern=%ranking_scores%ORDER BY score DESC%'], { input: PG_COUNT_SQL, encoding: 'utf8' }).trim());
   const agree = metrics === postgres;
   console.log(`\norigin queries in all: ${metrics} by the gateways' metrics, ${postgres} by pg_stat_statements${agree ? '' : ': they DISAGREE'}`);

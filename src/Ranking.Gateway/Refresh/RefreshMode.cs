@@ -12,6 +12,9 @@ public enum RefreshMode
     /// <summary>Architecture 2: one elected producer queues changed groups; every instance consumes, in batches.</summary>
     Queue,
 
-    /// <summary>Lazy, plus probabilistic early refresh (XFetch) on FRESH hits, so hot groups never go stale.</summary>
+    /// <summary>
+    /// Lazy, plus probabilistic early refresh (XFetch) on FRESH hits: a group read many times per query time is refreshed
+    /// before it goes stale; with β = 1 and a fast query that is rare, and the mode measures as Lazy (loadtests/MODES.md).
+    /// </summary>
     Early,
 }

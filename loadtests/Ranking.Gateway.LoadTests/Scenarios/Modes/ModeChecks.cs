@@ -5,7 +5,7 @@ using static Ranking.Gateway.LoadTests.Scenarios.Modes.Cells;
 namespace Ranking.Gateway.LoadTests.Scenarios.Modes;
 
 /// <summary>
-/// What each mode must do (DESIGN.md, "Refresh modes"). Always hard: every read answered 2xx with a generatedAt,
+/// What each mode must do (docs/DESIGN.md, "Refresh modes"). Always hard: every read answered 2xx with a generatedAt,
 /// lazy modes cost nothing without reads, CompetingLocks and Queue refresh without reads, and Queue batches.
 /// How much (a walk of every group per period, changed groups only, staleness within a period or two) is hard in
 /// the smoke run, where the load is tiny, and a target otherwise, where a busy machine may fall behind.

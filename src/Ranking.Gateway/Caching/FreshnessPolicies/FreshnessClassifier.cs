@@ -1,7 +1,7 @@
 namespace Ranking.Gateway.Caching.FreshnessPolicies;
 
 /// <summary>
-/// The behaviour table of the read path (DESIGN.md) as one pure function: how a read answers with an entry it got from
+/// The behaviour table of the read path (docs/DESIGN.md) as one pure function: how a read answers with an entry it got from
 /// the L1 or from a load, at <c>now</c>. No I/O, no clock of its own.
 /// </summary>
 internal static class FreshnessClassifier

@@ -173,8 +173,9 @@ internal sealed partial class QueueConsumer(
             }
         }
 
-        // Every recompute failed and PostgreSQL itself is not answering, or a recompute failed on a broken connection or a
-        // timeout: the origin is failing, not the item. Such deliveries are not counted, so an outage dead-letters nothing;
+        // Every recompute failed and PostgreSQL itself is not answering, or a recompute failed on a broken connection (a
+        // timeout alone is not enough: a poisoned group's query can time out while others answer): the origin is
+        // failing, not the item. Such deliveries are not counted, so an outage dead-letters nothing;
         // a group that fails with an error of its own while PostgreSQL answers is counted and, in the end, dead-lettered.
         var originDown = outcomes.Values.All(o => !o.Succeeded)
             && await outage.IsDownAsync(2 * settings.RetryBackoff, options.Value.Refresh.VisibilityTimeout / 4);
