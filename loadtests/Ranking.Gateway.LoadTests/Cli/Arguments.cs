@@ -96,6 +96,12 @@ internal sealed record Arguments
     /// <summary>compare-modes: the share of groups the writer changes every second.</summary>
     public double WriteShare { get; init; } = 0.01;
 
+    /// <summary>
+    /// compare-modes: 0, the writer picks groups uniformly (writes unrelated to reads); above 0, Zipf with this exponent
+    /// over the readers' numbering, so the groups read most are written most.
+    /// </summary>
+    public double WriteZipf { get; init; }
+
     /// <summary>compare-modes: reads and writes before the measured window (the cache settles into its steady state).</summary>
     public TimeSpan LeadIn { get; init; }
 
@@ -178,6 +184,7 @@ internal sealed record Arguments
             Modes = result.GetValue(O.Modes) is { Length: > 0 } modeList ? modeList : RefreshModes,
             Period = period,
             WriteShare = result.GetValue(O.WriteShare) ?? modes?.WriteShare ?? 0.01,
+            WriteZipf = result.GetValue(O.WriteZipf) ?? 0,
             LeadIn = result.GetValue(O.LeadIn) ?? period * (modes?.LeadInPeriods ?? 0),
             Idle = result.GetValue(O.Idle) ?? period * (modes?.IdlePeriods ?? 0),
             SmokeRun = result.GetValue(O.Smoke),

@@ -151,6 +151,9 @@ internal static class RunnerOptions
         CustomParser = result => ParseShare(result, result.Tokens[0].Value),
     };
 
+    public static readonly Option<double?> WriteZipf = Number("--write-zipf", "S", 0, 10,
+        "Writes follow the reads: groups picked Zipf with exponent S over the readers' numbering, so hot groups are written most (default 0: uniform, unrelated to reads).");
+
     public static readonly Option<TimeSpan?> LeadIn = Time("--lead-in", TimeSpan.Zero, "Reads and writes before the measured window (11 / 1 / 2 periods).");
 
     public static readonly Option<TimeSpan?> Idle = Time("--idle", TimeSpan.Zero, "Writes without reads, measured after one more period (3 / 2 / 2 periods).");

@@ -7,12 +7,15 @@ namespace Ranking.Gateway.LoadTests.Load;
 
 /// <summary>
 /// compare-modes' writer: every second, one UPDATE gives one random user of each of a share of the groups (picked
-/// uniformly, from a seeded random source, so every mode sees the same writes) a new score and
+/// uniformly, or with <paramref name="zipf"/> above 0 Zipf-skewed like the reads, so the groups read most are written
+/// most; from a seeded random source, so every mode sees the same writes) a new score and
 /// <c>updated_at = now()</c>, the way an application would. When the statement returns, the change is committed
 /// (autocommit), and that moment is logged per group for the staleness measure.
 /// </summary>
-internal sealed class ScoreWriter(NpgsqlDataSource database, int groups, int users, double share, int seed, WriteLog log)
+internal sealed class ScoreWriter(NpgsqlDataSource database, int groups, int users, double share, double zipf, int seed, WriteLog log)
 {
+    private readonly ZipfSampler? _skew = zipf > 0 ? new ZipfSampler(groups, zipf) : null;
+
     // No ORDER BY, so the runner's pg_stat_statements patterns never count it as a Top-N query.
     private const string UpdateSql = """
         UPDATE ranking_scores AS s SET score = w.score, updated_at = now()
@@ -50,6 +53,12 @@ internal sealed class ScoreWriter(NpgsqlDataSource database, int groups, int use
     private int[] Pick(Random random, int count)
     {
         var picked = new HashSet<int>();
+        // A steep skew may need many draws for the last distinct groups: past a bound, the rest are uniform.
+        for (var draws = 0; _skew is not null && picked.Count < count && draws < 50 * count; draws++)
+        {
+            picked.Add(_skew.Next(random.NextDouble()));
+        }
+
         while (picked.Count < count)
         {
             picked.Add(random.Next(1, groups + 1));

@@ -40,7 +40,7 @@ internal static class ModeRun
         // No reset on close: every DISCARD ALL in the database is then a gateway's.
         await using var writerDatabase = NpgsqlDataSource.Create(
             new NpgsqlConnectionStringBuilder(bed.GatewayDatabase) { MaxPoolSize = 2, NoResetOnClose = true }.ConnectionString);
-        var writer = new ScoreWriter(writerDatabase, plan.Groups, args.Users, args.WriteShare, args.Seed, writes);
+        var writer = new ScoreWriter(writerDatabase, plan.Groups, args.Users, args.WriteShare, args.WriteZipf, args.Seed, writes);
         using var stopWriter = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var writing = writer.RunAsync(stopWriter.Token);
         try
@@ -123,7 +123,7 @@ internal static class ModeRun
         }
 
         var description = $"Zipf s={args.Zipf:0.##} over {plan.Groups:N0} groups at {args.Rate:N0} req/s, {instances.Count} instances, "
-            + $"writes to {args.WriteShare:0.##%} of the groups a second; {args.LeadIn.TotalSeconds:0.#} s lead-in, then {args.Duration.TotalSeconds:0.#} s measured";
+            + $"writes to {args.WriteShare:0.##%} of the groups a second{(args.WriteZipf > 0 ? $" (Zipf s={args.WriteZipf:0.##}, hot groups written most)" : "")}; {args.LeadIn.TotalSeconds:0.#} s lead-in, then {args.Duration.TotalSeconds:0.#} s measured";
         Console.Error.WriteLine($"{plan.Label}: {description} ...");
         await Burst.WarmConnectionsAsync(bed.Client, instances, 64);
         var answers = new AnswerLog();
