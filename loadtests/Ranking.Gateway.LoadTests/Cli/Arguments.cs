@@ -223,6 +223,11 @@ internal sealed record Arguments
             throw new UsageException($"--ids ({Ids:N0}) must be more than --groups ({Groups:N0}): the ids are the known groups plus unknown ones.");
         }
 
+        if (Scenario == CompareModes && Users > 100)
+        {
+            throw new UsageException($"compare-modes: --users ({Users:N0}) must be at most 100, so that every write changes its group's Top-100 (the staleness measure counts an answer behind every write after its generatedAt).");
+        }
+
         if (SmokeRun && CostGrowth)
         {
             throw new UsageException("--smoke and --cost-growth are different runs; give one.");

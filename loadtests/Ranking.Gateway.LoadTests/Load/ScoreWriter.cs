@@ -8,18 +8,25 @@ namespace Ranking.Gateway.LoadTests.Load;
 /// <summary>
 /// compare-modes' writer: every second, one UPDATE gives one random user of each of a share of the groups (picked
 /// uniformly, or with <paramref name="zipf"/> above 0 Zipf-skewed like the reads, so the groups read most are written
-/// most; from a seeded random source, so every mode sees the same writes) a new score and
+/// most; from a seeded random source, so every mode sees the same writes) a higher score and
 /// <c>updated_at = now()</c>, the way an application would. When the statement returns, the change is committed
 /// (autocommit), and that moment is logged per group for the staleness measure.
 /// </summary>
+/// <remarks>
+/// Every write changes its group's Top-100 (compare-modes seeds at most 100 users a group, so every user is in it, and a
+/// score only grows): the staleness measure relies on that, because a refresh that finds the same ranking keeps the
+/// previous answer's bytes and so its <c>generatedAt</c>. A write that set a score to the value it already had (the same
+/// seeded writes run again in the next mode, on the same table) changed nothing, and the answers after it were counted
+/// behind a write they already showed.
+/// </remarks>
 internal sealed class ScoreWriter(NpgsqlDataSource database, int groups, int users, double share, double zipf, int seed, WriteLog log)
 {
     private readonly ZipfSampler? _skew = zipf > 0 ? new ZipfSampler(groups, zipf) : null;
 
     // No ORDER BY, so the runner's pg_stat_statements patterns never count it as a Top-N query.
     private const string UpdateSql = """
-        UPDATE ranking_scores AS s SET score = w.score, updated_at = now()
-        FROM unnest(@groups, @users, @scores) AS w(group_id, user_id, score)
+        UPDATE ranking_scores AS s SET score = s.score + w.raise, updated_at = now()
+        FROM unnest(@groups, @users, @raises) AS w(group_id, user_id, raise)
         WHERE s.group_id = w.group_id AND s.user_id = w.user_id
         """;
 
@@ -72,7 +79,7 @@ internal sealed class ScoreWriter(NpgsqlDataSource database, int groups, int use
         await using var command = database.CreateCommand(UpdateSql);
         command.Parameters.Add(new NpgsqlParameter<string[]>("groups", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. picked.Select(g => $"g{g}")] });
         command.Parameters.Add(new NpgsqlParameter<string[]>("users", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = [.. picked.Select(_ => $"u{random.Next(1, users + 1)}")] });
-        command.Parameters.Add(new NpgsqlParameter<long[]>("scores", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. picked.Select(_ => (long)random.Next(0, 1_000_000))] });
+        command.Parameters.Add(new NpgsqlParameter<long[]>("raises", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { TypedValue = [.. picked.Select(_ => (long)random.Next(1, 100_000))] });
         var start = Stopwatch.GetTimestamp();
         await command.ExecuteNonQueryAsync(cancellationToken);
         log.Committed(picked, DateTimeOffset.UtcNow, Stopwatch.GetElapsedTime(start));
