@@ -1,7 +1,7 @@
 namespace Ranking.Gateway.LoadTests.Measurement;
 
 /// <summary>What a window of a run cost: the difference of two <see cref="CostSnapshot"/>s.</summary>
-internal sealed record CostDelta(TimeSpan Length, SqlStats Sql, RedisStats Redis, GatewayCounters Metrics, IReadOnlyList<TimeSpan> Cpu)
+internal sealed record CostDelta(TimeSpan Length, SqlStats Sql, RedisStats Redis, GatewayCounters Metrics, IReadOnlyList<TimeSpan> Cpu, IReadOnlyList<double> OriginQueries)
 {
     /// <summary>Top-N queries, single and batched.</summary>
     public long TopNQueries => Sql.Single.Calls + Sql.Batched.Calls;

@@ -10,8 +10,9 @@ internal sealed class CostProbe(SqlStatsReader sql, RedisStatsReader redis, Http
         var sqlTask = sql.ReadAsync(cancellationToken);
         var redisTask = redis.ReadAsync(cancellationToken);
         var scrapes = await Task.WhenAll(instances.Select(i => ScrapeAsync(i, cancellationToken)));
-        var metrics = scrapes.Select(GatewayCounters.Parse).Aggregate(GatewayCounters.None, (sum, next) => sum.Plus(next));
-        return new CostSnapshot(at, await sqlTask, await redisTask, metrics, cpuTimes);
+        var each = scrapes.Select(GatewayCounters.Parse).ToArray();
+        var metrics = each.Aggregate(GatewayCounters.None, (sum, next) => sum.Plus(next));
+        return new CostSnapshot(at, await sqlTask, await redisTask, metrics, cpuTimes, [.. each.Select(c => c.Total(GatewayCounters.OriginQueries) ?? 0)]);
     }
 
     public Task<string[]> ScrapeAllAsync(CancellationToken cancellationToken) =>

@@ -2,12 +2,14 @@ namespace Ranking.Gateway.LoadTests.Measurement;
 
 /// <summary>Everything that costs, counted at one moment: SQL, Redis, the gateways' counters and their CPU time.</summary>
 /// <param name="Cpu">CPU time (user + system) of each gateway instance so far.</param>
-internal sealed record CostSnapshot(DateTimeOffset At, SqlStats Sql, RedisStats Redis, GatewayCounters Metrics, IReadOnlyList<TimeSpan> Cpu)
+/// <param name="OriginQueries">gateway_origin_queries_total of each gateway instance so far (how the work is spread).</param>
+internal sealed record CostSnapshot(DateTimeOffset At, SqlStats Sql, RedisStats Redis, GatewayCounters Metrics, IReadOnlyList<TimeSpan> Cpu, IReadOnlyList<double> OriginQueries)
 {
     public CostDelta Since(CostSnapshot before) => new(
         At - before.At,
         Sql.Since(before.Sql),
         Redis.Since(before.Redis),
         Metrics.Since(before.Metrics),
-        Cpu.Zip(before.Cpu, (after, b) => after - b).ToArray());
+        Cpu.Zip(before.Cpu, (after, b) => after - b).ToArray(),
+        OriginQueries.Zip(before.OriginQueries, (after, b) => after - b).ToArray());
 }

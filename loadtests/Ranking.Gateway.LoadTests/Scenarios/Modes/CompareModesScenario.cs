@@ -79,13 +79,13 @@ internal static class CompareModesScenario
         report.Notes.Add(ModeSettings.Describe(args.Period));
         report.Notes.Add(
             $"Workload, the same for every mode: reads Zipf s={args.Zipf:0.##} over the groups at {args.Rate:N0} req/s (open loop, round-robin over the instances, seed {args.Seed}); "
-            + $"a writer that every second gives one random user of {args.WriteShare:0.##%} of the groups (uniformly picked, same seed for every mode) a new score, "
-            + "UPDATE … SET score = …, updated_at = now(), and logs when each commit returned. "
+            + $"a writer that every second gives one random user of {args.WriteShare:0.##%} of the groups ({(args.WriteZipf > 0 ? $"Zipf s={args.WriteZipf:0.##} over the readers' ranks, hot groups written most" : "uniformly picked")}, same seed for every mode) a higher score, "
+            + "UPDATE … SET score = score + …, updated_at = now() (so every write changes its group's Top-100), and logs when each commit returned. "
             + $"Per mode: {args.Period.TotalSeconds + args.Idle.TotalSeconds:0.#} s of writes without reads (the last {args.Idle.TotalSeconds:0.#} s measured as \"idle\"), "
             + $"then reads: {args.LeadIn.TotalSeconds:0.#} s lead-in, {args.Duration.TotalSeconds:0.#} s measured.");
         report.Notes.Add(
             "Staleness readers saw: for each 2xx answer received in the window, the first commit to its group after the answer's generatedAt (the gateway's clock when its "
-            + "origin query started; the same machine clock as the runner's) and before the answer was received; staleness = received − that commit. A commit that landed "
+            + "origin query started, or, when a refresh found the same ranking and kept its bytes, when that ranking was first computed; the same machine clock as the runner's) and before the answer was received; staleness = received − that commit. A commit that landed "
             + "between the query's start and its snapshot counts as missed, so an answer can be counted behind by at most its own query time when it was not.");
         report.Notes.Add(args.SharedRedis
             ? $"Redis commands are INFO commandstats deltas of the shared Redis at {args.Redis}: every other user of it during the window is counted too."

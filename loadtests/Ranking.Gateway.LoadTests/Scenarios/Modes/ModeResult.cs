@@ -5,6 +5,7 @@ namespace Ranking.Gateway.LoadTests.Scenarios.Modes;
 /// <summary>What one mode's run measured.</summary>
 /// <param name="Reads">The measured window's reads (the lead-in's are left out).</param>
 /// <param name="LeadInFailures">Non-2xx answers and errors during the lead-in.</param>
+/// <param name="FirstPeriod">The first refresh period of reads (the lead-in's start): what a cold start costs readers.</param>
 /// <param name="Idle">Writes without reads, before the read load; null when there was no idle window.</param>
 /// <param name="Window">The measured window (reads and writes).</param>
 /// <param name="Gauges">The largest value each queue gauge reached during the window.</param>
@@ -15,6 +16,7 @@ internal sealed record ModeResult(
     ModePlan Plan,
     PhaseResult Reads,
     int LeadInFailures,
+    FirstReads FirstPeriod,
     CostDelta? Idle,
     CostDelta Window,
     StalenessSummary Staleness,
@@ -26,3 +28,13 @@ internal sealed record ModeResult(
     (double P50, double P99, double Max) WriteLatencyMs,
     IReadOnlyList<string> Setup,
     IReadOnlyList<string> Problems);
+
+/// <summary>The reads of the first refresh period: how many, how many were MISS and how long those took, how many failed.</summary>
+internal sealed record FirstReads(int Reads, int Misses, LatencySummary MissLatency, int Failures)
+{
+    public static FirstReads Of(IReadOnlyCollection<Sample> samples) => new(
+        samples.Count,
+        samples.Count(s => s.Answer == CacheAnswer.Miss),
+        LatencySummary.Of(samples.Where(s => s.Answer == CacheAnswer.Miss)),
+        samples.Count(s => !s.IsSuccess));
+}

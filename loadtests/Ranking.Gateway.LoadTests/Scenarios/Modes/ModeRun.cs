@@ -80,6 +80,7 @@ internal static class ModeRun
                 plan,
                 reads,
                 phase.Samples.Count(s => s.StartTicks < leadTicks && !s.IsSuccess),
+                FirstReads.Of([.. phase.Samples.Where(s => s.StartTicks < (long)(args.Period.TotalSeconds * Stopwatch.Frequency))]),
                 idle,
                 cost,
                 StalenessSummary.Of(answers, writes, start.At.UtcTicks, end.At.UtcTicks),

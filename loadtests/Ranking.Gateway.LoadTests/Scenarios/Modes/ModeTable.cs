@@ -15,6 +15,9 @@ internal static class ModeTable
         Row("reads (req/s achieved)", r => $"{N(r.Reads.Samples.Length)} ({N(r.Reads.RequestsPerSecond)})");
         Row("non-2xx + errors, window / lead-in", r => $"{N(r.Reads.NonSuccessCount + r.Reads.Errors + r.Reads.NotSent)} / {N(r.LeadInFailures)}");
         Row("latency p50 / p99 (ms)", r => $"{Ms(r.Reads.Latency.P50)} / {Ms(r.Reads.Latency.P99)}");
+        Row("MISS latency p50 / p99 (ms)", r => r.Reads.LatencyOf(CacheAnswer.Miss) is { Count: > 0 } miss ? $"{Ms(miss.P50)} / {Ms(miss.P99)}" : NotAvailable);
+        Row("first period of reads: MISS share, MISS p99 (ms), non-2xx", r => r.FirstPeriod.Reads == 0 ? NotAvailable
+            : $"{Percent((double)r.FirstPeriod.Misses / r.FirstPeriod.Reads)}, {(r.FirstPeriod.Misses > 0 ? Ms(r.FirstPeriod.MissLatency.P99) : "-")}, {N(r.FirstPeriod.Failures)}");
         Row("FRESH / STALE / MISS / BYPASS", r => string.Join(" / ", new[] { CacheAnswer.Fresh, CacheAnswer.Stale, CacheAnswer.Miss, CacheAnswer.Bypass }.Select(a => Percent(Share(r, a)))));
         Row("answers behind a committed write", r => $"{Percent(r.Staleness.BehindShare)} ({N(r.Staleness.Behind)})");
         Row("staleness seen p50 / p99 / max", r => $"{Seconds(r.Staleness.P50)} / {Seconds(r.Staleness.P99)} / {Seconds(r.Staleness.Max)}");
@@ -28,6 +31,7 @@ internal static class ModeTable
         Row("DISCARD ALL (pooled connection reuse) /min", r => r.Window.Sql.Available ? N(r.Window.PerMinute(r.Window.Sql.Resets.Calls)) : NotAvailable);
         Row("other gateway SQL: calls/min (ms/min)", r => r.Window.Sql.Available ? $"{N(r.Window.PerMinute(r.Window.Sql.Other.Calls))} ({N(r.Window.PerMinute(r.Window.Sql.Other.ExecMs))})" : NotAvailable);
         Row("gateway_origin_queries_total /min", r => N(PerMinute(r.Window, r.Window.Metrics.Total(GatewayCounters.OriginQueries))));
+        Row("  per instance /min (balance)", r => string.Join(" + ", r.Window.OriginQueries.Select(q => N(r.Window.PerMinute(q)))));
 
         Row("Redis commands /min", r => r.Window.Redis.Available ? N(r.Window.PerMinute(r.Window.Redis.Total)) : NotAvailable);
         var commands = results.SelectMany(r => r.Window.Redis.Calls).GroupBy(c => c.Key).OrderByDescending(g => g.Sum(c => c.Value)).Select(g => g.Key).ToArray();
