@@ -13,6 +13,7 @@ internal sealed record Arguments
     public const string RedisOutage = "redis-outage";
     public const string Smoke = "smoke";
     public const string CompareModes = "compare-modes";
+    public const string QueueDrain = "queue-drain";
     public const string Flood = "flood";
     public const string Memory = "memory";
     public const string RedisFreeze = "redis-freeze";
@@ -116,6 +117,9 @@ internal sealed record Arguments
 
     public IReadOnlyList<int> Sizes { get; init; } = [1_000, 10_000, 100_000];
 
+    /// <summary>queue-drain: the fleets to drain a backlog with, instances × consumer loops per instance.</summary>
+    public IReadOnlyList<(int Instances, int Consumers)> Fleets { get; init; } = [(1, 1), (1, 2), (1, 4), (2, 1), (3, 1)];
+
     /// <summary>compare-modes: use the project's Redis (--redis) instead of a redis-server of the run's own per mode.</summary>
     public bool SharedRedis { get; init; }
 
@@ -142,6 +146,7 @@ internal sealed record Arguments
         var demo = scenario is Flood or Memory or RedisFreeze or OverloadSmoke or Hit;
         var oneInstance = scenario is Flood or Memory or OverloadSmoke or Hit;
         var flooding = scenario is Flood or Memory or OverloadSmoke;
+        var drain = scenario == QueueDrain;
         var modes = scenario == CompareModes ? ModeDefaults.For(result.GetValue(O.Smoke), result.GetValue(O.CostGrowth)) : null;
         var period = result.GetValue(O.Period) ?? modes?.Period ?? TimeSpan.FromSeconds(5);
         var parsed = new Arguments
@@ -154,9 +159,9 @@ internal sealed record Arguments
             Postgres = result.GetValue(O.Postgres) ?? environment("ConnectionStrings__Postgres")
                 ?? "Host=127.0.0.1;Port=5479;Database=ranking;Username=ranking;Password=ranking",
             Redis = result.GetValue(O.Redis) ?? environment("ConnectionStrings__Redis") ?? "127.0.0.1:6479",
-            Database = result.GetValue(O.Database) ?? (modes is not null ? "ranking_modes" : scenario == Audit ? "ranking_audit" : demo ? DemoDatabase : "ranking_loadtest"),
-            Users = result.GetValue(O.Users) ?? modes?.Users ?? 1000,
-            Groups = result.GetValue(O.Groups) ?? modes?.Groups ?? (stampede || demo ? 1000 : 10_000),
+            Database = result.GetValue(O.Database) ?? (modes is not null || drain ? "ranking_modes" : scenario == Audit ? "ranking_audit" : demo ? DemoDatabase : "ranking_loadtest"),
+            Users = result.GetValue(O.Users) ?? modes?.Users ?? (drain ? 100 : 1000),
+            Groups = result.GetValue(O.Groups) ?? modes?.Groups ?? (drain ? 10_000 : stampede || demo ? 1000 : 10_000),
             Group = result.GetValue(O.Group),
             Clients = result.GetValue(O.Clients) ?? 1000,
             Rate = result.GetValue(O.Rate)
@@ -190,6 +195,7 @@ internal sealed record Arguments
             SmokeRun = result.GetValue(O.Smoke),
             CostGrowth = result.GetValue(O.CostGrowth),
             Sizes = result.GetValue(O.Sizes) is { Length: > 0 } sizes ? sizes : [1_000, 10_000, 100_000],
+            Fleets = result.GetValue(O.Fleets) is { Length: > 0 } fleets ? fleets : [(1, 1), (1, 2), (1, 4), (2, 1), (3, 1)],
             SharedRedis = result.GetValue(O.SharedRedis),
             ProbeRate = result.GetValue(O.ProbeRate) ?? 200,
             Ids = result.GetValue(O.Ids) ?? 1_000_000,

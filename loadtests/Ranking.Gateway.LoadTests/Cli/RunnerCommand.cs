@@ -50,6 +50,9 @@ internal static class RunnerCommand
             + "locks, CPU) and the staleness readers saw side by side; --smoke is a short variant with hard checks, --cost-growth short runs "
             + "at several group counts. Defaults below read full run / --smoke / --cost-growth.",
             [O.Instances, .. Starts, .. Baselines, O.Groups, O.Rate, O.Zipf, O.Duration, O.Modes, O.Period, O.WriteShare, O.WriteZipf, O.LeadIn, O.Idle, O.Smoke, O.CostGrowth, O.Sizes, O.SharedRedis]),
+        (Arguments.QueueDrain, "Queue mode's consumers against a backlog of every group, by fleet (--fleets instances × consumer loops), then "
+            + "the default fleet once more with one poison group (its Top-N always fails): drain time, groups/s, batches, DB time, dead letters.",
+            [O.Gateway, O.Set, O.Postgres, O.Redis, O.Database, O.Users, O.Seed, O.Out, O.Groups, O.Period, O.Fleets]),
         (Arguments.Audit, "The write audit, per refresh mode: a logged writer, a reader on each of two instances, and on a schedule PostgreSQL cut "
             + "from the gateways, Redis frozen and killed, an instance (in Queue mode the producer) killed and replaced; reports lost writes, how long "
             + "writes took to show on every instance, non-2xx answers for cached groups and regressions; --smoke is the short schedule.",

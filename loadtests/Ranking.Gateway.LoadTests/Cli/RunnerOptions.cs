@@ -177,6 +177,24 @@ internal static class RunnerOptions
         },
     };
 
+    public static readonly Option<(int Instances, int Consumers)[]> Fleets = new("--fleets")
+    {
+        Description = "queue-drain: fleets, comma-separated INSTANCESxCONSUMERS (consumer loops per instance), default 1x1,1x2,1x4,2x1,3x1.",
+        HelpName = "LIST",
+        Arity = ArgumentArity.ExactlyOne,
+        CustomParser = result =>
+        {
+            var texts = Items(result);
+            var fleets = texts.Select(t => t.Split('x') is [var i, var c]
+                && int.TryParse(i, NumberStyles.None, CultureInfo.InvariantCulture, out var instances) && instances is >= 1 and <= 8
+                && int.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var consumers) && consumers is >= 1 and <= 64
+                ? (instances, consumers) : (0, 0)).ToArray();
+            return Array.IndexOf(fleets, (0, 0)) is var bad and >= 0
+                ? Fail<(int, int)[]>(result, $"--fleets: '{texts[bad]}' is not INSTANCESxCONSUMERS (1 to 8 instances, 1 to 64 consumers), e.g. 2x4.")
+                : fleets.Length == 0 ? Fail<(int, int)[]>(result, "--fleets needs at least one fleet.") : [.. fleets.Distinct()];
+        },
+    };
+
     private static Option<int?> Int(string name, int min, int max, string description) => new(name)
     {
         Description = description,

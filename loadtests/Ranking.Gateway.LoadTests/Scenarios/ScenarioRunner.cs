@@ -22,6 +22,11 @@ internal static class ScenarioRunner
             return await AuditScenario.RunAsync(args, commandLine, cancellationToken);
         }
 
+        if (args.Scenario == Arguments.QueueDrain)
+        {
+            return await QueueDrainScenario.RunAsync(args, commandLine, cancellationToken);
+        }
+
         if (args.Scenario == Arguments.CompareModes)
         {
             // One test bed per mode (gateways configured for it), so the scenario sets them up itself.

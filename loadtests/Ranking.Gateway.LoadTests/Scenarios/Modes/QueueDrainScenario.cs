@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using Ranking.Gateway.LoadTests.Cli;
+using Ranking.Gateway.LoadTests.Hosting;
+using Ranking.Gateway.LoadTests.Measurement;
+using Ranking.Gateway.LoadTests.Report;
+using Ranking.Gateway.LoadTests.Seeding;
+
+namespace Ranking.Gateway.LoadTests.Scenarios.Modes;
+
+/// <summary>
+/// queue-drain: how fast Queue mode's consumers get through a backlog, by fleet (instances × consumer loops each), the
+/// document's "throughput grows linearly with consumers". Per fleet: gateways of their own in Queue mode, the start-up
+/// backlog drained first; then one statement changes every group at once (one user's score each) and the run times
+/// the producer queuing them and the consumers recomputing them all. Then once more on the default fleet with one
+/// poison group, whose Top-N always fails: how long the rest takes, and whether it ends in the dead letters after its
+/// retries without holding anything else up.
+/// </summary>
+internal static class QueueDrainScenario
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    public static async Task<RunReport> RunAsync(Arguments args, IReadOnlyList<string> commandLine, CancellationToken cancellationToken)
+    {
+        await TestBed.CheckPostgresAsync(args.Postgres, cancellationToken);
+        var runId = TestBed.NewRunId();
+        var report = new RunReport
+        {
+            Scenario = Arguments.QueueDrain,
+            Title = $"queue-drain: a backlog of every one of {args.Groups:N0} groups, by fleet (instances × consumers)",
+            RunId = runId,
+            CommandLine = commandLine,
+            OutDirectory = args.OutDir ?? RepoPaths.DefaultOut,
+        };
+
+        var poison = $"g{(args.Groups + 1) / 2}";
+        (int Instances, int Consumers) poisoned = args.Fleets.Contains((2, 1)) ? (2, 1) : args.Fleets[0];
+        var runs = args.Fleets.Select(f => (Fleet: f, Poison: (string?)null)).Append((Fleet: poisoned, Poison: poison));
+        var results = new List<DrainResult>();
+        foreach (var (fleet, poisonGroup) in runs)
+        {
+            var label = $"{fleet.Instances}×{fleet.Consumers}{(poisonGroup is null ? "" : " + poison")}";
+            Console.Error.WriteLine($"== queue-drain {label} ==");
+            var result = await RunOneAsync(args, fleet, poisonGroup, $"{runId}-{fleet.Instances}x{fleet.Consumers}{(poisonGroup is null ? "" : "p")}", cancellationToken);
+            results.Add(result);
+            report.Setup.AddRange(result.Setup.Select(line => $"{label}: {line}"));
+            var expected = poisonGroup is null ? args.Groups : args.Groups - 1;
+            report.Hard($"{label}: every group recomputed", $"{expected:N0} refreshed", $"{result.Refreshed:N0} refreshed", result.Drained && result.Refreshed >= expected);
+            if (poisonGroup is not null)
+            {
+                report.Hard($"{label}: the poison group {poisonGroup} dead-lettered once", "1", N(result.DeadLettered), result.DeadLettered == 1);
+            }
+        }
+
+        report.Tables.Add(Table(results, args.Groups));
+        report.Notes.Add(
+            $"Gateway settings: {string.Join(", ", ModeSettings.For("Queue", args.Period))}; Ranking:Refresh:Consumers = the fleet's consumers; every other setting appsettings.json's "
+            + "(BatchSize 100, MaxDeliveries 5, RetryBackoff 1 s). A Redis of the run's own per fleet. No reads and no other writes during a drain.");
+        report.Notes.Add(
+            "Queued after = from the UPDATE's commit until the producer had queued every group (its next pass: up to one period). Drained in = from then until every group "
+            + "was recomputed (gateway_refresh_groups_total{outcome=refreshed}, plus dead letters) and no queue held anything. Groups/s = groups ÷ drained in.");
+        report.Notes.Add(
+            $"Poison: {poison}'s Top-N fails (a division by zero in Ranking:TopNSql and in Ranking:BatchTopNSql when the batch holds it), so every batch holding it fails, its "
+            + "other groups are recomputed one by one, and it is retried with backoff until MaxDeliveries, then dead-lettered.");
+        return report;
+    }
+
+    private static async Task<DrainResult> RunOneAsync(Arguments args, (int Instances, int Consumers) fleet, string? poison, string runId, CancellationToken cancellationToken)
+    {
+        var database = $"{args.Database}_{args.Groups}";
+        var setup = new List<string> { await Seeder.EnsureAsync(args.Postgres, database, args.Groups, args.Users, cancellationToken) };
+        var settings = new List<string>(ModeSettings.For("Queue", args.Period)) { $"Ranking:Refresh:Consumers={fleet.Consumers}" };
+        if (poison is not null)
+        {
+            settings.AddRange(PoisonSettings(poison));
+        }
+
+        var runArgs = args with { Instances = fleet.Instances, Database = database };
+        await using var bed = await TestBed.StartAsync(runArgs, new TestBedOptions(args.Groups, TimeSpan.Zero, Fresh: null, HitGateway: false, PrivateRedis: true, settings), cancellationToken, runId);
+        setup.AddRange(bed.Setup.Skip(1));
+        var sql = new SqlStatsReader(bed.Postgres, database);
+        var probe = new CostProbe(sql, new RedisStatsReader(bed.Redis.ConnectionString), bed.Client.Http, bed.Gateways, bed.Started.Select(g => (Func<TimeSpan>)(() => g.CpuTime)).ToArray());
+
+        // The producer's first pass queues every group: that start-up is waited out, not measured.
+        var startup = Stopwatch.StartNew();
+        var (started, _, _) = await WaitAsync(probe, null, args.Groups, cancellationToken);
+        setup.Add($"start-up backlog (the first pass, every group) {(started ? "drained" : "not drained")} in {startup.Elapsed.TotalSeconds:0} s");
+
+        var before = await probe.ReadAsync(cancellationToken);
+        await using (var writer = new NpgsqlConnection(bed.GatewayDatabase))
+        {
+            await writer.OpenAsync(cancellationToken);
+            await using var touch = new NpgsqlCommand("UPDATE ranking_scores SET score = score + 1, updated_at = now() WHERE user_id = 'u1'", writer);
+            setup.Add($"one UPDATE changed {await touch.ExecuteNonQueryAsync(cancellationToken):N0} groups (user u1 of each)");
+        }
+
+        var committed = Stopwatch.StartNew();
+        var (drained, queuedAt, drainedAt) = await WaitAsync(probe, before, args.Groups - (poison is null ? 0 : 1), cancellationToken);
+        var cost = (await probe.ReadAsync(cancellationToken)).Since(before);
+        return new DrainResult(
+            $"{fleet.Instances} × {fleet.Consumers}",
+            poison,
+            drained,
+            queuedAt,
+            drainedAt - queuedAt,
+            committed.Elapsed,
+            Refreshed(cost.Metrics),
+            (long)(cost.Metrics.Total(GatewayCounters.DeadLettered) ?? 0),
+            cost,
+            setup);
+    }
+
+    /// <summary>
+    /// Polls the instances until every group was queued again and the queue is empty with <paramref name="groups"/>
+    /// recomputed since <paramref name="before"/> (null: the start-up pass, judged by queued counts and the queue alone).
+    /// </summary>
+    private static async Task<(bool Drained, TimeSpan QueuedAt, TimeSpan DrainedAt)> WaitAsync(CostProbe probe, CostSnapshot? before, int groups, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        TimeSpan? queuedAt = null;
+        while (clock.Elapsed < Timeout)
+        {
+            var scrapes = await probe.ScrapeAllAsync(cancellationToken);
+            var counters = scrapes.Select(GatewayCounters.Parse).Aggregate(GatewayCounters.None, (sum, next) => sum.Plus(next));
+            var since = before is null ? counters : counters.Since(before.Metrics);
+            queuedAt ??= (since.Total(GatewayCounters.Enqueued) ?? 0) >= groups ? clock.Elapsed : null;
+            var lengths = scrapes.Select(s => PrometheusText.Max(s, "gateway_queue_length")).OfType<double>().ToArray();
+            var empty = lengths.Length > 0 && lengths.All(length => length == 0);
+            var done = before is null || Refreshed(since) + (since.Total(GatewayCounters.DeadLettered) ?? 0) >= groups;
+            if (queuedAt is not null && empty && done)
+            {
+                return (true, queuedAt.Value, clock.Elapsed);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+        }
+
+        return (false, queuedAt ?? clock.Elapsed, clock.Elapsed);
+    }
+
+    private static long Refreshed(GatewayCounters counters) => (long)counters.By(GatewayCounters.RefreshGroups).GetValueOrDefault("refreshed");
+
+    // A division by zero for one group: in the single Top-N for it, and in every batch that holds it.
+    private static string[] PoisonSettings(string group) =>
+    [
+        $"Ranking:TopNSql=SELECT user_id, score FROM ranking_scores WHERE group_id = @group AND 1 / (CASE WHEN @group = '{group}' THEN 0 ELSE 1 END) = 1 ORDER BY score DESC, user_id LIMIT @limit",
+        "Ranking:BatchTopNSql=SELECT g.group_id, t.user_id, t.score FROM unnest(@groups::text[]) AS g(group_id) CROSS JOIN LATERAL ("
+            + "SELECT r.user_id, r.score FROM ranking_scores r WHERE r.group_id = g.group_id ORDER BY r.score DESC, r.user_id LIMIT @limit) AS t "
+            + $"WHERE 1 / (CASE WHEN '{group}' = ANY(@groups::text[]) THEN 0 ELSE 1 END) = 1 ORDER BY g.group_id, t.score DESC, t.user_id",
+    ];
+
+    private static ReportTable Table(IReadOnlyList<DrainResult> results, int groups) => new(
+        $"Draining a backlog of {groups:N0} changed groups",
+        ["instances × consumers", "poison", "queued after", "drained in", "groups/s", "batched / single Top-N", "failed batches", "Top-N DB time", "dead-lettered", "gateway CPU s per instance"],
+        [.. results.Select(r => new[]
+        {
+            r.Fleet,
+            r.Poison ?? "—",
+            Seconds(r.QueuedAfter),
+            r.Drained ? Seconds(r.DrainedIn) : $"not within {Timeout.TotalMinutes:0} min",
+            r.Drained ? N(groups / r.DrainedIn.TotalSeconds) : "—",
+            $"{N(r.Cost.Sql.Batched.Calls)} / {N(r.Cost.Sql.Single.Calls)}",
+            N(r.Cost.Metrics.By(GatewayCounters.Batches).GetValueOrDefault("error")),
+            $"{N(r.Cost.Sql.Batched.ExecMs + r.Cost.Sql.Single.ExecMs)} ms",
+            N(r.DeadLettered),
+            string.Join(" + ", r.Cost.Cpu.Select(c => c.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture))),
+        })],
+        ["Consumers are loops per instance (Ranking:Refresh:Consumers); each takes a batch of up to BatchSize groups, recomputes it in one statement and stores every entry."]);
+
+    private static string Seconds(TimeSpan span) => $"{span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s";
+
+    private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private sealed record DrainResult(
+        string Fleet, string? Poison, bool Drained, TimeSpan QueuedAfter, TimeSpan DrainedIn, TimeSpan Total, long Refreshed, long DeadLettered, CostDelta Cost, IReadOnlyList<string> Setup);
+}
