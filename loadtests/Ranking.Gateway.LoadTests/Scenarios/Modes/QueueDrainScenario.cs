@@ -58,8 +58,9 @@ internal static class QueueDrainScenario
             $"Gateway settings: {string.Join(", ", ModeSettings.For("Queue", args.Period))}; Ranking:Refresh:Consumers = the fleet's consumers; every other setting appsettings.json's "
             + "(BatchSize 100, MaxDeliveries 5, RetryBackoff 1 s). A Redis of the run's own per fleet. No reads and no other writes during a drain.");
         report.Notes.Add(
-            "Queued after = from the UPDATE's commit until the producer had queued every group (its next pass: up to one period). Drained in = from then until every group "
-            + "was recomputed (gateway_refresh_groups_total{outcome=refreshed}, plus dead letters) and no queue held anything. Groups/s = groups ÷ drained in.");
+            "First queued after = from the UPDATE's commit until the producer queued the first group (its next pass: up to one period); queuing took = until it had queued "
+            + "all; recomputed all in = from the first queued until every group was recomputed (gateway_refresh_groups_total{outcome=refreshed}, plus dead letters), "
+            + "read every 100 ms. Groups/s = groups ÷ recomputed all in.");
         report.Notes.Add(
             $"Poison: {poison}'s Top-N fails (a division by zero in Ranking:TopNSql and in Ranking:BatchTopNSql when the batch holds it), so every batch holding it fails, its "
             + "other groups are recomputed one by one, and it is retried with backoff until MaxDeliveries, then dead-lettered.");
@@ -84,8 +85,8 @@ internal static class QueueDrainScenario
 
         // The producer's first pass queues every group: that start-up is waited out, not measured.
         var startup = Stopwatch.StartNew();
-        var (started, _, _) = await WaitAsync(probe, null, args.Groups, cancellationToken);
-        setup.Add($"start-up backlog (the first pass, every group) {(started ? "drained" : "not drained")} in {startup.Elapsed.TotalSeconds:0} s");
+        var started = await WaitAsync(probe, null, args.Groups, cancellationToken);
+        setup.Add($"start-up backlog (the first pass, every group) {(started.Done ? "drained" : "not drained")} in {startup.Elapsed.TotalSeconds:0} s");
 
         var before = await probe.ReadAsync(cancellationToken);
         await using (var writer = new NpgsqlConnection(bed.GatewayDatabase))
@@ -95,16 +96,15 @@ internal static class QueueDrainScenario
             setup.Add($"one UPDATE changed {await touch.ExecuteNonQueryAsync(cancellationToken):N0} groups (user u1 of each)");
         }
 
-        var committed = Stopwatch.StartNew();
-        var (drained, queuedAt, drainedAt) = await WaitAsync(probe, before, args.Groups - (poison is null ? 0 : 1), cancellationToken);
+        var timing = await WaitAsync(probe, before, args.Groups - (poison is null ? 0 : 1), cancellationToken);
         var cost = (await probe.ReadAsync(cancellationToken)).Since(before);
         return new DrainResult(
             $"{fleet.Instances} × {fleet.Consumers}",
             poison,
-            drained,
-            queuedAt,
-            drainedAt - queuedAt,
-            committed.Elapsed,
+            timing.Done,
+            timing.FirstQueued,
+            timing.AllQueued - timing.FirstQueued,
+            timing.Recomputed - timing.FirstQueued,
             Refreshed(cost.Metrics),
             (long)(cost.Metrics.Total(GatewayCounters.DeadLettered) ?? 0),
             cost,
@@ -112,32 +112,39 @@ internal static class QueueDrainScenario
     }
 
     /// <summary>
-    /// Polls the instances until every group was queued again and the queue is empty with <paramref name="groups"/>
-    /// recomputed since <paramref name="before"/> (null: the start-up pass, judged by queued counts and the queue alone).
+    /// Polls the instances every 100 ms. With <paramref name="before"/> null (the start-up pass): until every group was
+    /// queued and every queue is empty. Otherwise: until <paramref name="groups"/> were recomputed (or dead-lettered)
+    /// since <paramref name="before"/>, timing when the producer queued the first and the last of them. The queue gauges
+    /// are not used for that: they are refreshed on the producer's schedule, once a period.
     /// </summary>
-    private static async Task<(bool Drained, TimeSpan QueuedAt, TimeSpan DrainedAt)> WaitAsync(CostProbe probe, CostSnapshot? before, int groups, CancellationToken cancellationToken)
+    private static async Task<Timing> WaitAsync(CostProbe probe, CostSnapshot? before, int groups, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        TimeSpan? queuedAt = null;
+        TimeSpan? firstQueued = null, allQueued = null;
         while (clock.Elapsed < Timeout)
         {
             var scrapes = await probe.ScrapeAllAsync(cancellationToken);
             var counters = scrapes.Select(GatewayCounters.Parse).Aggregate(GatewayCounters.None, (sum, next) => sum.Plus(next));
             var since = before is null ? counters : counters.Since(before.Metrics);
-            queuedAt ??= (since.Total(GatewayCounters.Enqueued) ?? 0) >= groups ? clock.Elapsed : null;
+            var queued = since.Total(GatewayCounters.Enqueued) ?? 0;
+            firstQueued ??= queued > 0 ? clock.Elapsed : null;
+            allQueued ??= queued >= groups ? clock.Elapsed : null;
             var lengths = scrapes.Select(s => PrometheusText.Max(s, "gateway_queue_length")).OfType<double>().ToArray();
-            var empty = lengths.Length > 0 && lengths.All(length => length == 0);
-            var done = before is null || Refreshed(since) + (since.Total(GatewayCounters.DeadLettered) ?? 0) >= groups;
-            if (queuedAt is not null && empty && done)
+            var done = before is null
+                ? allQueued is not null && lengths.Length > 0 && lengths.All(length => length == 0)
+                : Refreshed(since) + (since.Total(GatewayCounters.DeadLettered) ?? 0) >= groups;
+            if (done)
             {
-                return (true, queuedAt.Value, clock.Elapsed);
+                return new Timing(true, firstQueued ?? clock.Elapsed, allQueued ?? clock.Elapsed, clock.Elapsed);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
         }
 
-        return (false, queuedAt ?? clock.Elapsed, clock.Elapsed);
+        return new Timing(false, firstQueued ?? clock.Elapsed, allQueued ?? clock.Elapsed, clock.Elapsed);
     }
+
+    private readonly record struct Timing(bool Done, TimeSpan FirstQueued, TimeSpan AllQueued, TimeSpan Recomputed);
 
     private static long Refreshed(GatewayCounters counters) => (long)counters.By(GatewayCounters.RefreshGroups).GetValueOrDefault("refreshed");
 
@@ -152,12 +159,13 @@ internal static class QueueDrainScenario
 
     private static ReportTable Table(IReadOnlyList<DrainResult> results, int groups) => new(
         $"Draining a backlog of {groups:N0} changed groups",
-        ["instances × consumers", "poison", "queued after", "drained in", "groups/s", "batched / single Top-N", "failed batches", "Top-N DB time", "dead-lettered", "gateway CPU s per instance"],
+        ["instances × consumers", "poison", "first queued after", "queuing took", "recomputed all in", "groups/s", "batched / single Top-N", "failed batches", "Top-N DB time", "dead-lettered", "gateway CPU s per instance"],
         [.. results.Select(r => new[]
         {
             r.Fleet,
             r.Poison ?? "—",
             Seconds(r.QueuedAfter),
+            Seconds(r.Queuing),
             r.Drained ? Seconds(r.DrainedIn) : $"not within {Timeout.TotalMinutes:0} min",
             r.Drained ? N(groups / r.DrainedIn.TotalSeconds) : "—",
             $"{N(r.Cost.Sql.Batched.Calls)} / {N(r.Cost.Sql.Single.Calls)}",
@@ -173,5 +181,5 @@ internal static class QueueDrainScenario
     private static string N(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private sealed record DrainResult(
-        string Fleet, string? Poison, bool Drained, TimeSpan QueuedAfter, TimeSpan DrainedIn, TimeSpan Total, long Refreshed, long DeadLettered, CostDelta Cost, IReadOnlyList<string> Setup);
+        string Fleet, string? Poison, bool Drained, TimeSpan QueuedAfter, TimeSpan Queuing, TimeSpan DrainedIn, long Refreshed, long DeadLettered, CostDelta Cost, IReadOnlyList<string> Setup);
 }
