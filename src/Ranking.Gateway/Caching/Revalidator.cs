@@ -137,7 +137,12 @@ internal sealed partial class Revalidator(
                 return new Refreshed(Refreshed.Overloaded, failure.ToException());
             }
 
-            Log.RevalidationFailed(logger, request.PolicyName, failure.Cause);
+            // A refresh the gateway's own stop cut short is no failure worth a warning (the origin caller does not log it either).
+            if (failure.Kind != OriginFailureKind.Cancelled)
+            {
+                Log.RevalidationFailed(logger, request.PolicyName, failure.Cause);
+            }
+
             return new Refreshed(Refreshed.OriginFailed, failure.ToException());
         }
 
