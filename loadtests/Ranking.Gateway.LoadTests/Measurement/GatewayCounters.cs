@@ -16,6 +16,8 @@ internal sealed record GatewayCounters(IReadOnlyDictionary<string, double> Value
     public const string Enqueued = "gateway_refresh_enqueued_total";
     public const string Batches = "gateway_origin_batches_total";
     public const string DeadLettered = "gateway_refresh_dead_lettered_total";
+    public const string FetchesRejected = "gateway_origin_rejected_total";
+    public const string RedisFailures = "gateway_redis_failures_total";
 
     public static readonly GatewayCounters None = new(new Dictionary<string, double>());
 
@@ -31,6 +33,8 @@ internal sealed record GatewayCounters(IReadOnlyDictionary<string, double> Value
         (Enqueued, "source"),
         (Batches, "outcome"),
         (DeadLettered, null),
+        (FetchesRejected, null),
+        (RedisFailures, null),
     ];
 
     public static GatewayCounters Parse(string scrape)

@@ -47,6 +47,7 @@ internal static class ModeTable
         Row("refresh cycle, mean", r => CycleMean(r.Window));
         Row("queued groups /min by source", r => ByOutcome(r.Window, GatewayCounters.Enqueued));
         Row("batches /min by outcome (metrics)", r => ByOutcome(r.Window, GatewayCounters.Batches));
+        Row("fetches turned away by the bulkhead / Redis failures, window", r => $"{N(r.Window.Metrics.Total(GatewayCounters.FetchesRejected) ?? 0)} / {N(r.Window.Metrics.Total(GatewayCounters.RedisFailures) ?? 0)}");
         Row("dead-lettered /min", r => N(PerMinute(r.Window, r.Window.Metrics.Total(GatewayCounters.DeadLettered))));
         foreach (var gauge in GaugeSampler.Gauges)
         {
