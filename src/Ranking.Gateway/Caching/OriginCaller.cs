@@ -12,7 +12,7 @@ internal readonly record struct Fetched(CacheEntry? Entry, bool Storable, Origin
 
 /// <summary>
 /// Calls an origin for the cache: within the policy's bulkhead (at most <c>MaxConcurrentFetches</c> at once on this
-/// instance, <c>MaxQueuedFetches</c> waiting; past that the origin is not asked), with its <c>OriginTimeout</c>, counted
+/// instance, <c>MaxQueuedFetches</c> waiting, each at most <c>OriginTimeout</c>; past that the origin is not asked), with its <c>OriginTimeout</c>, counted
 /// and logged, and turns the answer into an entry. Never throws: whatever the origin does is a <see cref="Fetched"/>.
 /// </summary>
 internal sealed partial class OriginCaller(CacheMetrics metrics, OriginHealth health, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<OriginCaller> logger)
@@ -23,8 +23,8 @@ internal sealed partial class OriginCaller(CacheMetrics metrics, OriginHealth he
     public async Task<Fetched> FetchAsync(IOrigin origin, string policyName, OriginRequest request)
     {
         var policy = request.Policy;
-        using var slot = await Bulkhead(policy).AcquireAsync(1, CancellationToken.None);
-        if (!slot.IsAcquired)
+        using var slot = await AcquireSlotAsync(policy);
+        if (slot is not { IsAcquired: true })
         {
             metrics.FetchRejected(policyName);
             return Fetched.Failed(new OriginFailure(OriginFailureKind.Overloaded, "Too many origin fetches are under way."));
@@ -103,6 +103,20 @@ internal sealed partial class OriginCaller(CacheMetrics metrics, OriginHealth he
         OriginFailureKind.Cancelled => "cancelled",
         _ => "error",
     };
+
+    // A slot of the policy's bulkhead, waited for at most OriginTimeout (on the gateway's clock); null when that ran out.
+    private async Task<RateLimitLease?> AcquireSlotAsync(CachePolicy policy)
+    {
+        using var waited = new CancellationTokenSource(policy.OriginTimeout, time);
+        try
+        {
+            return await Bulkhead(policy).AcquireAsync(1, waited.Token);
+        }
+        catch (OperationCanceledException) when (waited.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
 
     private ConcurrencyLimiter Bulkhead(CachePolicy policy) => _bulkheads.GetValue(policy, static p => new ConcurrencyLimiter(new ConcurrencyLimiterOptions
     {

@@ -3,7 +3,7 @@ using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Caching;
 
-/// <summary>A policy's bulkhead: at most MaxConcurrentFetches origin fetches, a short queue, then 503 at once.</summary>
+/// <summary>A policy's bulkhead: at most MaxConcurrentFetches origin fetches, a queue whose waits are bounded, then 503.</summary>
 public sealed class BulkheadTests(TestDatabase database) : OneGatewayTest(database, Settings())
 {
     [Fact]
@@ -39,6 +39,37 @@ public sealed class BulkheadTests(TestDatabase database) : OneGatewayTest(databa
         var served = await Task.WhenAll(misses.Where(m => !rejected.Contains(m)));
         Assert.All(served, a => Assert.Equal(HttpStatusCode.OK, a.Status));
         Assert.Equal(1 + 3, Host.Faults.Calls);
+    }
+
+    [Fact]
+    public async Task A_miss_waits_for_a_slot_at_most_OriginTimeout_then_gets_503_without_asking_the_origin()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await Database.SeedAsync($"w{i}", 3);
+        }
+
+        Host.Faults.Close();
+        var held = new[] { Client.GetAnswerAsync("/ranking/w0"), Client.GetAnswerAsync("/ranking/w1") };
+        await Eventually.Until(() => Host.Faults.Waiting == 2, "two fetches at the origin");
+        var queued = Client.GetAnswerAsync("/ranking/w2");
+
+        // The gateway's clock moves on by OriginTimeout at each look (the held fetches' own timeouts run on the wall clock,
+        // so they stay held): the queued miss is turned away once its wait for a slot has lasted that long.
+        await Eventually.Until(
+            () =>
+            {
+                Time.Advance(TimeSpan.FromSeconds(20));
+                return Task.FromResult(queued.IsCompleted);
+            },
+            done => done,
+            "the queued miss answered");
+        ProblemAssert.IsProblem(await queued, HttpStatusCode.ServiceUnavailable, "Ranking unavailable");
+        Assert.Equal(2, Host.Faults.Calls);
+        Assert.Equal(2, Host.Faults.Waiting);
+
+        Host.Faults.Open();
+        Assert.All(await Task.WhenAll(held), a => Assert.Equal(HttpStatusCode.OK, a.Status));
     }
 
     private static Dictionary<string, string?> Settings()
