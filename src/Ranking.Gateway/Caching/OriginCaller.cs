@@ -104,13 +104,22 @@ internal sealed partial class OriginCaller(CacheMetrics metrics, OriginHealth he
         _ => "error",
     };
 
-    // A slot of the policy's bulkhead, waited for at most OriginTimeout (on the gateway's clock); null when that ran out.
+    // A slot of the policy's bulkhead: at once when one is free (no timer), else waited for at most OriginTimeout (on the
+    // gateway's clock); null when that ran out.
     private async Task<RateLimitLease?> AcquireSlotAsync(CachePolicy policy)
     {
+        var bulkhead = Bulkhead(policy);
+        var free = bulkhead.AttemptAcquire(1);
+        if (free.IsAcquired)
+        {
+            return free;
+        }
+
+        free.Dispose();
         using var waited = new CancellationTokenSource(policy.OriginTimeout, time);
         try
         {
-            return await Bulkhead(policy).AcquireAsync(1, waited.Token);
+            return await bulkhead.AcquireAsync(1, waited.Token);
         }
         catch (OperationCanceledException) when (waited.IsCancellationRequested)
         {
