@@ -27,9 +27,16 @@ public sealed class SwrLifecycleTests(TestDatabase database) : OneGatewayTest(da
         await Database.ExecuteAsync("UPDATE ranking_scores SET score = score + 1000 WHERE group_id = 'life' AND user_id = 'u5'");
         Time.Advance(TimeSpan.FromSeconds(31));
         var stale = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Client.GetAnswerAsync("/ranking/life")));
-        Assert.All(stale, a => Assert.Equal((HttpStatusCode.OK, miss.Body), (a.Status, a.Body)));
         Assert.Contains(stale, a => a.CacheStatus == "STALE");
-        Assert.Contains("ttl=-1", stale[0].Header("Cache-Status"));
+        Assert.All(stale.Where(a => a.CacheStatus == "STALE"), a =>
+        {
+            Assert.Equal((HttpStatusCode.OK, miss.Body), (a.Status, a.Body));
+            Assert.Contains("ttl=-1", a.Header("Cache-Status"));
+        });
+
+        // The one revalidation may finish while these 20 are still being answered (a busy machine schedules some of
+        // them late): whatever is not STALE is the new data.
+        Assert.All(stale.Where(a => a.CacheStatus != "STALE"), a => Assert.Equal(("FRESH", "u5"), (a.CacheStatus, a.UserIds[0])));
 
         var refreshed = await Eventually.Until(() => Client.GetAnswerAsync("/ranking/life"), a => a.CacheStatus == "FRESH", "a FRESH answer after revalidation");
         Assert.Equal(["u5", "u1", "u2", "u3", "u4"], refreshed.UserIds);
