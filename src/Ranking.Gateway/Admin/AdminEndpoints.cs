@@ -4,7 +4,8 @@ namespace Ranking.Gateway.Admin;
 
 /// <summary>
 /// <c>/_admin/ranking/{group}</c> and <c>/_admin/routes/{routeId}/{**path}</c>: an entry's state (GET), purge (DELETE),
-/// refresh now (POST <c>…/refresh</c>); <c>/_admin/queue/dead</c>: the Queue mode's dead letters (<see cref="QueueAdmin"/>).
+/// refresh now (POST <c>…/refresh</c>); <c>/_admin/queue/dead</c>: the Queue mode's dead letters (<see cref="QueueAdmin"/>);
+/// <c>POST /_admin/purge</c>: many entries by key, group and tag, soft or hard (<see cref="PurgeAdmin"/>).
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -35,6 +36,7 @@ internal static class AdminEndpoints
         admin.MapGet("/queue/dead", (int? count, QueueAdmin queue) => queue.ListAsync(count));
         admin.MapPost("/queue/dead/requeue", (LetterSelection? selection, QueueAdmin queue) => queue.RequeueAsync(selection));
         admin.MapPost("/queue/dead/drop", (LetterSelection? selection, QueueAdmin queue) => queue.DropAsync(selection));
+        admin.MapPost("/purge", (PurgeRequest? purge, PurgeAdmin purges) => purges.PurgeAsync(purge));
         // Any other admin path or method, once the key is checked: 404, never the proxy.
         admin.Map("/{**path}", NotFound);
         return endpoints;

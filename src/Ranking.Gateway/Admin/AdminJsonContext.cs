@@ -8,4 +8,6 @@ namespace Ranking.Gateway.Admin;
 [JsonSerializable(typeof(DeadLetterList))]
 [JsonSerializable(typeof(LetterSelection))]
 [JsonSerializable(typeof(LettersDone))]
+[JsonSerializable(typeof(PurgeRequest))]
+[JsonSerializable(typeof(PurgeDone))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

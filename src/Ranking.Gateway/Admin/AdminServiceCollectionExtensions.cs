@@ -14,6 +14,9 @@ internal static class AdminServiceCollectionExtensions
         services.TryAddSingleton<AdminTargets>();
         services.TryAddSingleton<EntryAdmin>();
         services.TryAddSingleton<QueueAdmin>();
+        services.TryAddSingleton<PurgeAdmin>();
+        services.TryAddSingleton<PurgePacer>();
+        services.AddHostedService(sp => sp.GetRequiredService<PurgePacer>());
         return services;
     }
 }

@@ -17,6 +17,10 @@ namespace Ranking.Gateway.Caching;
 /// How long Redis keeps it when that is longer than <paramref name="ErrorUntil"/>: an answer with validators is kept past
 /// its usable life so it can be revalidated (a 304) instead of fetched whole.
 /// </param>
+/// <param name="Tags">
+/// The names it can be purged by besides its key (<see cref="EntryTags"/>): an upstream's tag header, a route's static
+/// tags. Null when it has none.
+/// </param>
 [ImmutableObject(true)]
 internal sealed record CacheEntry(
     int StatusCode,
@@ -31,8 +35,12 @@ internal sealed record CacheEntry(
     TimeSpan Duration = default,
     TimeSpan InitialAge = default,
     DateTimeOffset KeepUntil = default,
-    EntryFlags Flags = EntryFlags.None)
+    EntryFlags Flags = EntryFlags.None,
+    IReadOnlyList<string>? Tags = null)
 {
+    /// <summary>Its tags; empty when it has none.</summary>
+    public IReadOnlyList<string> TagList => Tags ?? [];
+
     /// <summary>Its age at <paramref name="now"/> (RFC 9111 §4.2.3): what it was when it arrived, plus its time here.</summary>
     public TimeSpan AgeAt(DateTimeOffset now) => InitialAge + (now - GeneratedAt);
 
@@ -66,4 +74,10 @@ internal enum EntryFlags : byte
 
     /// <summary>Its <c>ETag</c> is the upstream's, so a refresh can send it back as <c>If-None-Match</c>; otherwise the gateway made it.</summary>
     UpstreamETag = 2,
+
+    /// <summary>
+    /// A soft purge marked it out of date (<c>POST /_admin/purge</c>): it reads as STALE, and the refresh a read starts is
+    /// paced (<see cref="PurgeRefreshes"/>).
+    /// </summary>
+    Purged = 4,
 }

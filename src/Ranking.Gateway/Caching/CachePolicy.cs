@@ -152,6 +152,26 @@ public sealed record CachePolicy
     /// <summary>The window <see cref="MinUses"/> counts in.</summary>
     public TimeSpan MinUsesWindow { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The header that carries an entry's tags (<see cref="EntryTags"/>): read from a proxied upstream's answer (and not
+    /// replayed as it came), and written on answers when <see cref="SendTags"/> is on. <c>Surrogate-Key</c> (Fastly,
+    /// Varnish xkey) by default; <c>Cache-Tag</c> for Cloudflare.
+    /// </summary>
+    public string TagHeader { get; init; } = "Surrogate-Key";
+
+    /// <summary>
+    /// Send an answer's tags downstream in <see cref="TagHeader"/> (a ranking answer's are its group), so a CDN in front
+    /// can be purged by the same tags. Off by default.
+    /// </summary>
+    public bool SendTags { get; init; }
+
+    /// <summary>
+    /// A header telling a CDN in front how long it may keep an answer, <c>max-age</c> = the gateway's own remaining
+    /// freshness (never longer; 0 for a STALE answer): <c>CDN-Cache-Control</c> (RFC 9213) or <c>Surrogate-Control</c>.
+    /// It replaces the upstream's header of that name. Empty (the default): none.
+    /// </summary>
+    public string DownstreamCacheControl { get; init; } = "";
+
     /// <summary>Whether <see cref="QueryKeys"/> is <c>*</c>: every parameter is part of the key, in a canonical order.</summary>
     internal bool AllQueryKeys => QueryKeys is ["*"];
 

@@ -43,7 +43,8 @@ internal static class EntryFactory
             InitialAge: http?.Age ?? said,
             // Kept to be revalidated (a 304 instead of the whole answer) as long as a stale copy of it could be.
             KeepUntil: http is { HasValidators: true } && !negative ? freshUntil + policy.StaleIfError : default,
-            Flags: (http is null ? EntryFlags.None : EntryFlags.UpstreamHeaders) | (response.ETag is null ? EntryFlags.None : EntryFlags.UpstreamETag));
+            Flags: (http is null ? EntryFlags.None : EntryFlags.UpstreamHeaders) | (response.ETag is null ? EntryFlags.None : EntryFlags.UpstreamETag),
+            Tags: response.Tags.Count == 0 ? null : response.Tags);
         return (entry, notStored);
     }
 

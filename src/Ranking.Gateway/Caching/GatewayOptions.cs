@@ -21,6 +21,13 @@ public sealed class GatewayOptions
     /// </summary>
     public long L1SizeLimit { get; set; } = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// Refreshes of soft-purged entries one instance starts per second (<c>POST /_admin/purge</c>): a soft purge of
+    /// 100,000 entries turns into a paced stream of refreshes, not 100,000 origin queries at once. Each also goes through
+    /// its policy's bulkhead. A STALE read of a purged entry that finds no refresh allowed is answered STALE all the same.
+    /// </summary>
+    public int PurgeRefreshRate { get; set; } = 200;
+
     /// <summary>Named cache policies; routes and the ranking endpoint refer to them by name.</summary>
     public Dictionary<string, CachePolicy> Policies { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }

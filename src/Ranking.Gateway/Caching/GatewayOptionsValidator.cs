@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace Ranking.Gateway.Caching;
 
 /// <summary>Checks the settings against each other, naming the offending key.</summary>
-internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+internal sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
     // Request headers a fill never copies from a client without keying on them: credentials, the host (in the key
     // already), conditionals and ranges (a fill asks for the whole answer), and the connection's own.
@@ -35,6 +35,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (options.L1SizeLimit < 1024 * 1024)
         {
             errors.Add($"Gateway:L1SizeLimit must be at least 1048576 bytes (was {options.L1SizeLimit}).");
+        }
+
+        if (options.PurgeRefreshRate < 1)
+        {
+            errors.Add($"Gateway:PurgeRefreshRate must be at least 1 (was {options.PurgeRefreshRate}).");
         }
 
         if (options.Policies.Count == 0)
@@ -105,6 +110,16 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 Positive(p.MinUsesWindow, $"{key}:MinUsesWindow");
             }
 
+            if (!HeaderName().IsMatch(p.TagHeader))
+            {
+                errors.Add($"{key}:TagHeader must be a header name (was '{p.TagHeader}').");
+            }
+
+            if (p.DownstreamCacheControl is not ("" or "CDN-Cache-Control" or "Surrogate-Control"))
+            {
+                errors.Add($"{key}:DownstreamCacheControl is empty, CDN-Cache-Control or Surrogate-Control (was '{p.DownstreamCacheControl}').");
+            }
+
             Statuses(p.CacheableStatuses, $"{key}:CacheableStatuses");
             Statuses(p.NegativeStatuses, $"{key}:NegativeStatuses");
         }
@@ -136,4 +151,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
     }
+
+    // RFC 9110 §5.1: a token.
+    [System.Text.RegularExpressions.GeneratedRegex("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+    private static partial System.Text.RegularExpressions.Regex HeaderName();
 }

@@ -24,6 +24,9 @@ internal sealed record OriginResponse(
     /// <summary>The upstream's own <c>ETag</c>; null when it sent none (the gateway then makes one from the body).</summary>
     public string? ETag { get; init; }
 
+    /// <summary>What the entry can be purged by besides its key (<see cref="EntryTags"/>).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
     /// <summary>The upstream answered 304 to a revalidation: this is the stored answer with the 304's headers merged in.</summary>
     public bool Revalidated { get; init; }
 }

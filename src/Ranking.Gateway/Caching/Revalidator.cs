@@ -7,7 +7,8 @@ namespace Ranking.Gateway.Caching;
 /// <summary>
 /// Background refresh of a stale (or, in Early mode, soon stale) entry: at most one per key on this instance, and under
 /// the key's RedLock one across all instances, without waiting for it (the loser waits for the winner's entry instead).
-/// The new entry is stored with the compare-and-set, so an older answer never overwrites a newer one.
+/// The new entry is stored with the compare-and-set, so an older answer never overwrites a newer one. Refreshes of
+/// soft-purged entries are paced (<see cref="PurgeRefreshes"/>).
 /// </summary>
 internal sealed partial class Revalidator(
     RedisEntryStore store,
@@ -15,6 +16,7 @@ internal sealed partial class Revalidator(
     FillSignals fills,
     RefreshLocks locks,
     OriginCaller caller,
+    PurgeRefreshes purgeRefreshes,
     LocalCache l1,
     CacheMetrics metrics,
     TimeProvider time,
@@ -32,6 +34,13 @@ internal sealed partial class Revalidator(
     {
         if (!_revalidating.TryAdd(request.Key, 0))
         {
+            return;
+        }
+
+        if (stale.Flags.HasFlag(EntryFlags.Purged) && !purgeRefreshes.TryStart())
+        {
+            // A soft purge's refreshes are paced: this read is answered STALE, a later one refreshes.
+            _revalidating.TryRemove(request.Key, out _);
             return;
         }
 

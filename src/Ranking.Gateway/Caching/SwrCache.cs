@@ -87,13 +87,13 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
         l1.Remove(key);
     }
 
-    /// <summary>Deletes an entry (see <see cref="RedisEntryStore.DeleteAsync"/>) and drops this instance's copy.</summary>
+    /// <summary>Purges an entry (see <see cref="RedisEntryStore.PurgeAsync"/>) and drops this instance's copy.</summary>
     /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
-    public async Task<bool?> PurgeAsync(string key)
+    public async Task<bool?> PurgeAsync(string key, PurgeKind kind = PurgeKind.Hard)
     {
-        var deleted = await store.DeleteAsync(key);
+        var purged = await store.PurgeAsync(key, kind);
         l1.Remove(key);
-        return deleted;
+        return purged;
     }
 
     // The one load of a key on this instance; runs in the first reader's flow until its first await, so the origin call

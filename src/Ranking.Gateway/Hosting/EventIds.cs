@@ -76,6 +76,9 @@ internal static class EventIds
     /// <summary><c>Admin/AdminGate.cs</c></summary>
     public const int AdminRefused = 501;
 
+    /// <summary><c>Admin/PurgePacer.cs</c></summary>
+    public const int PurgeRefreshFailed = 502;
+
     /// <summary><c>Ranking/KnownGroups.cs</c></summary>
     public const int KnownGroupsReadFailed = 600;
 }

@@ -73,6 +73,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<OriginHealth>();
         services.TryAddSingleton<OriginCaller>();
         services.TryAddSingleton<MissCoordinator>();
+        services.TryAddSingleton<PurgeRefreshes>();
         services.TryAddSingleton<Revalidator>();
         services.TryAddSingleton<SwrCache>();
         services.AddHostedService<EntryChangeSubscriber>();

@@ -16,7 +16,8 @@ internal static class AnswerWriter
     /// Writes <paramref name="lookup"/> (or <paramref name="body"/>/<paramref name="etag"/> derived from it), compressed
     /// when the client accepts it and the entry allows it, answering 304 when the client already has this ETag.
     /// </summary>
-    public static Task WriteAsync(HttpContext context, CacheLookup lookup, DateTimeOffset now, byte[]? body = null, string? etag = null)
+    /// <param name="downstream">What the answer tells a CDN in front, when its policy says anything (<see cref="Downstream.For"/>).</param>
+    public static Task WriteAsync(HttpContext context, CacheLookup lookup, DateTimeOffset now, byte[]? body = null, string? etag = null, Downstream? downstream = null)
     {
         var entry = lookup.Entry;
         body ??= entry.Body;
@@ -27,6 +28,11 @@ internal static class AnswerWriter
         for (var i = 0; i < stored.Count; i++)
         {
             headers.Append(stored[i].Key, stored[i].Value);
+        }
+
+        if (downstream is { } cdn && lookup.Shareable && lookup.Status != CacheStatus.Bypass)
+        {
+            cdn.Write(headers, entry, lookup.Status, now);
         }
 
         var computed = EntryHeaders.Of(entry);
@@ -121,4 +127,30 @@ internal static class AnswerWriter
     }
 
     private static ReadOnlySpan<char> Opaque(ReadOnlySpan<char> tag) => tag.StartsWith("W/") ? tag[2..] : tag;
+}
+
+/// <summary>
+/// What a cached answer tells a CDN in front (<see cref="CachePolicy.DownstreamCacheControl"/>, <see cref="CachePolicy.SendTags"/>):
+/// how long it may keep it, never longer than the gateway's own remaining freshness, and its tags, so the CDN can be purged
+/// by the same names as the gateway. <paramref name="OwnTag"/> is a ranking answer's group.
+/// </summary>
+internal readonly record struct Downstream(CachePolicy Policy, string? OwnTag)
+{
+    /// <summary>Null when the policy sends nothing downstream (the default): the hit path does no more.</summary>
+    public static Downstream? For(CachePolicy policy, string? ownTag = null) =>
+        policy.SendTags || policy.DownstreamCacheControl.Length > 0 ? new Downstream(policy, ownTag) : null;
+
+    public void Write(IHeaderDictionary headers, CacheEntry entry, CacheStatus status, DateTimeOffset now)
+    {
+        if (Policy.DownstreamCacheControl.Length > 0)
+        {
+            var remaining = status == CacheStatus.Stale ? 0 : Math.Max(0, (long)Math.Floor((entry.FreshUntil - now).TotalSeconds));
+            headers[Policy.DownstreamCacheControl] = "max-age=" + remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (Policy.SendTags && (entry.TagList.Count > 0 || OwnTag is not null))
+        {
+            headers[Policy.TagHeader] = string.Join(' ', OwnTag is null ? entry.TagList : entry.TagList.Prepend(OwnTag));
+        }
+    }
 }

@@ -79,7 +79,7 @@ internal sealed partial class CachedProxyMiddleware(
         }
         else if (lookup.Value.Shareable)
         {
-            await AnswerWriter.WriteAsync(context, lookup.Value, time.GetUtcNow());
+            await AnswerWriter.WriteAsync(context, lookup.Value, time.GetUtcNow(), downstream: Downstream.For(policy));
         }
         else
         {

@@ -42,13 +42,13 @@ internal sealed partial class FillForwarder(
     /// <returns>The answer, or a failure: the route or a destination is missing, the upstream could not be reached or timed out.</returns>
     public Task<OriginResult> FetchAsync(FillRequest fill, CachePolicy policy, HandoffSlot? slot, CancellationToken cancellationToken) =>
         proxyState.TryGetRoute(fill.RouteId, out var route) && route.Cluster is { } cluster
-            ? SendAsync(fill, cluster, route.Transformer, policy, slot, keepEvery: false, cancellationToken)
+            ? SendAsync(fill, cluster, route.Transformer, policy, slot, keepEvery: false, route.Config.Metadata?.GetValueOrDefault(CachePolicyMetadata.Tags), cancellationToken)
             : Task.FromResult<OriginResult>(Unreachable($"Route '{fill.RouteId}' or its cluster is not configured."));
 
     /// <summary>Fetches from a cluster with no route of its own (the ranking endpoint's upstream origin): no transforms.</summary>
     public Task<OriginResult> FetchAsync(string clusterId, FillRequest fill, CachePolicy policy, CancellationToken cancellationToken) =>
         proxyState.TryGetCluster(clusterId, out var cluster)
-            ? SendAsync(fill, cluster, HttpTransformer.Empty, policy, slot: null, keepEvery: true, cancellationToken)
+            ? SendAsync(fill, cluster, HttpTransformer.Empty, policy, slot: null, keepEvery: true, staticTags: null, cancellationToken)
             : Task.FromResult<OriginResult>(Unreachable($"Cluster '{clusterId}' is not configured."));
 
     private static OriginFailure Unreachable(string message, Exception? cause = null) => new(OriginFailureKind.Error, message, Cause: cause);
@@ -60,6 +60,7 @@ internal sealed partial class FillForwarder(
         CachePolicy policy,
         HandoffSlot? slot,
         bool keepEvery,
+        string? staticTags,
         CancellationToken cancellationToken)
     {
         if (!TryPickDestination(cluster, out var destination, out var noDestination))
@@ -112,6 +113,7 @@ internal sealed partial class FillForwarder(
         {
             Caching = caching,
             ETag = response.Headers.ETag is [{ Length: > 0 } etag, ..] ? etag : null,
+            Tags = EntryTags.Parse([.. response.Headers[policy.TagHeader], staticTags]),
         };
     }
 
@@ -182,7 +184,9 @@ internal sealed partial class FillForwarder(
         var stored = new List<KeyValuePair<string, string>>();
         foreach (var (name, values) in response.Headers)
         {
-            if (NotStored.Contains(name) || (!policy.StoreSetCookie && name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)))
+            // The tag header is kept as the entry's tags (sent downstream only where the policy says, AnswerWriter).
+            if (NotStored.Contains(name) || name.Equals(policy.TagHeader, StringComparison.OrdinalIgnoreCase)
+                || (!policy.StoreSetCookie && name.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }

@@ -56,6 +56,8 @@ internal static class Revalidation
             Caching = caching,
             ETag = stored.Flags.HasFlag(EntryFlags.UpstreamETag) ? stored.ETag : null,
             Revalidated = true,
+            // Over-purging is safe, under-purging is not: the stored answer's tags and any the 304 names.
+            Tags = EntryTags.Parse([.. stored.TagList, .. notModified.Tags]),
         };
     }
 }

@@ -57,12 +57,12 @@ internal static partial class RankingEndpoint
         var now = time.GetUtcNow();
         if (lookup.Entry.StatusCode != 200 || limit == RankingReader.MaxLimit)
         {
-            await AnswerWriter.WriteAsync(context, lookup, now);
+            await AnswerWriter.WriteAsync(context, lookup, now, downstream: Downstream.For(reader.Policy, group));
             return;
         }
 
         var slice = RankingSlices.Of(lookup.Entry, limit);
-        await AnswerWriter.WriteAsync(context, lookup, now, slice.Body, slice.ETag);
+        await AnswerWriter.WriteAsync(context, lookup, now, slice.Body, slice.ETag, Downstream.For(reader.Policy, group));
     }
 
     private static bool TryReadLimit(HttpRequest request, out int limit)

@@ -35,6 +35,10 @@ internal sealed class RankingReader
     /// <summary>A read, or a refresh, of one group's cache entry; the group id is all its origin needs.</summary>
     public CacheRequest Request(string group) => new(Key(group), PolicyName, Policy, _origin, group, _freshness);
 
+    /// <summary>The group a cache key is the ranking entry of, or null when it is another's (a proxied route's).</summary>
+    public static string? GroupOf(string key) =>
+        key.StartsWith("ranking:", StringComparison.Ordinal) ? key["ranking:".Length..] : null;
+
     /// <summary>The group's cache key, <c>ranking:{group}</c>, without building a string for a key read before.</summary>
     public static string Key(string group)
     {

@@ -20,6 +20,35 @@ public sealed class EntryCodecTests
     }
 
     [Fact]
+    public void Tags_round_trip_and_a_soft_purge_mark_is_never_written_into_the_envelope()
+    {
+        var entry = new CacheEntry(200, "application/json", [1, 2, 3], "\"e\"", [], Generated, Generated.AddSeconds(60), Generated.AddSeconds(600), Generated.AddSeconds(3600), Flags: EntryFlags.UpstreamHeaders | EntryFlags.Purged, Tags: ["season-1", "board-a"]);
+
+        var decoded = EntryCodec.Decode(EntryCodec.Encode(entry));
+
+        Assert.Equal(["season-1", "board-a"], decoded.TagList);
+        Assert.Equal(EntryFlags.UpstreamHeaders, decoded.Flags);
+        Assert.Empty(EntryCodec.Decode(EntryCodec.Encode(entry with { Tags = null })).TagList);
+    }
+
+    [Theory]
+    [InlineData("season-1 board-a,board-b", "season-1|board-a|board-b")]
+    [InlineData(" a  a,,b ", "a|b")]
+    [InlineData("ok bad\u00e9tag", "ok")]
+    [InlineData("", "")]
+    public void Tag_lists_split_on_spaces_and_commas_and_leave_out_what_is_not_a_tag(string list, string expected)
+    {
+        Assert.Equal(expected, string.Join('|', EntryTags.Parse([list])));
+    }
+
+    [Fact]
+    public void An_entry_has_at_most_the_maximum_number_of_tags()
+    {
+        Assert.Equal(EntryTags.MaxTags, EntryTags.Parse([string.Join(' ', Enumerable.Range(0, 100).Select(i => $"t{i}")), "more"]).Count);
+        Assert.Empty(EntryTags.Parse([new string('x', EntryTags.MaxLength + 1)]));
+    }
+
+    [Fact]
     public void An_entry_written_before_durations_were_recorded_still_reads_with_none()
     {
         using var stream = new MemoryStream();

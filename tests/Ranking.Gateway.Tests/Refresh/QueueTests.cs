@@ -436,6 +436,35 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_soft_purge_queues_its_groups_and_the_consumers_recompute_them_in_a_batch()
+    {
+        await SeedAsync("p", 3);
+        var hosts = StartInstances(2, ("Admin:ApiKey", AdminCalls.Key), ("Ranking:Refresh:WatermarkOverlap", "00:00:00"));
+        await HandledAsync(hosts, 3);
+        var batches = await _fleet.Database.BatchQueriesAsync();
+
+        // No period passes: only the purge can bring this change before the next pass.
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = 1000000 WHERE group_id IN ('p1', 'p2') AND user_id = 'u5'");
+
+        // A batch that begins in the purge's own millisecond is refused; the test's clock must move as real time would.
+        _fleet.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(1);
+        var purged = await AdminCalls.PostJsonAsync(hosts[1].Client, "/_admin/purge", "{\"groups\": [\"p1\", \"p2\"]}");
+
+        Assert.Equal((2, 2, 0), (purged.Json.GetProperty("affected").GetInt32(), purged.Json.GetProperty("queued").GetInt32(), purged.Json.GetProperty("refreshing").GetInt32()));
+        foreach (var (_, client) in hosts)
+        {
+            foreach (var group in new[] { "p1", "p2" })
+            {
+                await Eventually.Until(() => client.GetAnswerAsync($"/ranking/{group}"), a => a.CacheStatus == "FRESH" && a.UserIds[0] == "u5", $"{group} recomputed");
+            }
+        }
+
+        Assert.Equal("u1", (await hosts[0].Client.GetAnswerAsync("/ranking/p3")).UserIds[0]);
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+        Assert.InRange(await _fleet.Database.BatchQueriesAsync() - batches, 1, 2);
+    }
+
+    [Fact]
     public async Task Items_of_a_consumer_that_died_before_acknowledging_are_processed_by_another()
     {
         await SeedAsync("k", 4);

@@ -2,12 +2,12 @@ namespace Ranking.Gateway.Caching.Redis;
 
 /// <summary>
 /// The binary envelope an entry is stored in. A version byte leads so the format can change: version 2 added the
-/// origin's duration at the end, version 3 the initial age, the keep-until time and the flags after it; entries of the
-/// versions before still read, with zeros for what they lack.
+/// origin's duration at the end, version 3 the initial age, the keep-until time and the flags after it, version 4 the
+/// tags after the headers; entries of the versions before still read, with zeros for what they lack.
 /// </summary>
 internal static class EntryCodec
 {
-    private const byte Version = 3;
+    private const byte Version = 4;
 
     public static byte[] Encode(CacheEntry entry)
     {
@@ -28,12 +28,18 @@ internal static class EntryCodec
             writer.Write(value);
         }
 
+        writer.Write(entry.TagList.Count);
+        foreach (var tag in entry.TagList)
+        {
+            writer.Write(tag);
+        }
+
         writer.Write(entry.Body.Length);
         writer.Write(entry.Body);
         writer.Write(entry.Duration.Ticks);
         writer.Write(entry.InitialAge.Ticks);
         writer.Write(entry.KeepUntil.ToUnixTimeMilliseconds());
-        writer.Write((byte)entry.Flags);
+        writer.Write((byte)(entry.Flags & ~EntryFlags.Purged)); // a soft purge lives in Redis beside the envelope, never in it
         writer.Flush();
         return stream.ToArray();
     }
@@ -45,7 +51,7 @@ internal static class EntryCodec
         {
             using var reader = new BinaryReader(new MemoryStream(data, writable: false));
             var version = reader.ReadByte();
-            if (version is not (1 or 2 or Version))
+            if (version is not (1 or 2 or 3 or Version))
             {
                 throw new InvalidDataException($"Unknown entry version {version}.");
             }
@@ -67,6 +73,18 @@ internal static class EntryCodec
             for (var i = 0; i < headerCount; i++)
             {
                 headers[i] = new(reader.ReadString(), reader.ReadString());
+            }
+
+            var tagCount = version < 4 ? 0 : reader.ReadInt32();
+            if (tagCount is < 0 or > EntryTags.MaxTags)
+            {
+                throw new InvalidDataException($"Implausible tag count {tagCount}.");
+            }
+
+            var tags = new string[tagCount];
+            for (var i = 0; i < tagCount; i++)
+            {
+                tags[i] = reader.ReadString();
             }
 
             var length = reader.ReadInt32();
@@ -91,7 +109,7 @@ internal static class EntryCodec
                 throw new InvalidDataException("Entry fields are out of range.");
             }
 
-            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration, initialAge, keepUntil, flags);
+            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration, initialAge, keepUntil, flags, tagCount == 0 ? null : tags);
         }
         catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException)
         {

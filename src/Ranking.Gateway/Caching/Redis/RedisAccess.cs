@@ -40,6 +40,16 @@ internal sealed partial class RedisAccess(IConnectionMultiplexer redis, IOptions
     /// <summary>When the key was last purged (Unix ms, the purging instance's clock); no store whose fetch began before may land.</summary>
     public string PurgedKey(string key) => SlotKey(key, "purged");
 
+    /// <summary>
+    /// A tag's index: the keys of the entries that carry it, in a sorted set scored by when each leaves Redis. In the tag's
+    /// own slot (<c>{prefix}{#tag:name}:index</c>), so on a cluster the tags spread over the nodes, and one tag's index and
+    /// purge time are always on one.
+    /// </summary>
+    public string TagIndexKey(string tag) => SlotKey("#tag:" + tag, "index");
+
+    /// <summary>When the tag was last purged (Unix ms), beside its index.</summary>
+    public string TagPurgedKey(string tag) => SlotKey("#tag:" + tag, "purged");
+
     /// <summary>A key of <paramref name="key"/>'s own, in the same cluster slot as its entry: <c>{prefix}{key}:suffix</c>.</summary>
     public string SlotKey(string key, string suffix) => $"{_prefix}{{{key}}}:{suffix}";
 

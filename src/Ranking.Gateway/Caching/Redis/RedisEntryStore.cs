@@ -18,18 +18,38 @@ internal readonly record struct StoreRead(bool Available, CacheEntry? Entry)
 /// </summary>
 internal sealed partial class RedisEntryStore
 {
-    // Store only if no entry exists or the stored one was generated earlier, and the key was not purged after this
-    // entry's fetch began (KEYS[2]): an old, slow refresh can never overwrite a newer entry, nor undo a purge. Announces
-    // the change in the same round trip.
+    // Store only if no entry exists or the stored one was generated earlier, and neither the key (KEYS[2]) nor one of the
+    // entry's tags (ARGV[6], the latest of their purges, read just before) was purged after this entry's fetch began: an
+    // old, slow refresh can never overwrite a newer entry, nor undo a purge. A new entry is not soft-purged (field p).
+    // Announces the change in the same round trip.
     private const string CompareAndSetScript = """
         local current = redis.call('HGET', KEYS[1], 'g')
         if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
         local purged = redis.call('GET', KEYS[2])
         if purged and tonumber(purged) >= tonumber(ARGV[1]) then return 0 end
+        if tonumber(ARGV[6]) >= tonumber(ARGV[1]) then return 0 end
         redis.call('HSET', KEYS[1], 'g', ARGV[1], 'd', ARGV[2])
+        redis.call('HDEL', KEYS[1], 'p')
         redis.call('PEXPIRE', KEYS[1], ARGV[5])
         redis.call('PUBLISH', ARGV[3], ARGV[4])
         return 1
+        """;
+
+    // Adds a key to a tag's index (KEYS[1], a sorted set scored by when the entry leaves Redis, trimmed of those gone) and
+    // returns when the tag was last purged (KEYS[2]). Both in the tag's slot, in this order: a purge of the tag that this
+    // store does not see (it came later) finds the key in the index (TagPurges).
+    private const string IndexScript = """
+        redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+        if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+        return tonumber(redis.call('GET', KEYS[2]) or '0')
+        """;
+
+    // Records a tag's purge (KEYS[2], for ARGV[2] ms, never moving back) and returns the live keys of its index (KEYS[1]).
+    private const string TagPurgeScript = """
+        local purged = redis.call('GET', KEYS[2])
+        if not purged or tonumber(purged) < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2]) end
+        return redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
         """;
 
     // Replaces an entry only while it is still the one that was read (same generatedAt), keeping its expiry.
@@ -40,14 +60,21 @@ internal sealed partial class RedisEntryStore
         return 1
         """;
 
-    // Deletes an entry, records when (KEYS[2], for ARGV[4] ms, so a fetch that began before cannot store over it), and
-    // announces it, so every instance drops its in-process copy.
-    private const string DeleteScript = """
-        local deleted = redis.call('DEL', KEYS[1])
-        redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
-        redis.call('PUBLISH', ARGV[1], ARGV[2])
-        return deleted
+    // A purge: records when (KEYS[2], for ARGV[4] ms, never moving back, so a fetch that began before cannot store over
+    // it), then, by ARGV[5]: 'hard' deletes the entry, 'soft' marks it out of date (field p: it reads STALE), 'epoch'
+    // leaves it as it is (a Queue-mode group, queued instead). Announces a change, so every instance drops its in-process
+    // copy. Returns 1 if there was an entry.
+    private const string PurgeScript = """
+        local purged = redis.call('GET', KEYS[2])
+        if not purged or tonumber(purged) < tonumber(ARGV[3]) then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4]) end
+        local found = redis.call('EXISTS', KEYS[1])
+        if found == 1 and ARGV[5] == 'hard' then redis.call('DEL', KEYS[1]) end
+        if found == 1 and ARGV[5] == 'soft' then redis.call('HSET', KEYS[1], 'p', ARGV[3]) end
+        if found == 1 and ARGV[5] ~= 'epoch' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+        return found
         """;
+
+    private static readonly RedisValue[] EntryFields = ["d", "p"];
 
     /// <summary>How long a purge's epoch is kept: far longer than any fetch that began before it can still be running.</summary>
     private static readonly TimeSpan PurgeEpochKept = TimeSpan.FromMinutes(10);
@@ -91,9 +118,11 @@ internal sealed partial class RedisEntryStore
         }
 
         byte[]? data;
+        bool purged;
         try
         {
-            data = await _redis.Database.HashGetAsync(_redis.EntryKey(key), "d");
+            var fields = await _redis.Database.HashGetAsync(_redis.EntryKey(key), EntryFields);
+            (data, purged) = ((byte[]?)fields[0], !fields[1].IsNull);
         }
         catch (Exception ex) when (RedisAccess.IsFailure(ex))
         {
@@ -108,7 +137,8 @@ internal sealed partial class RedisEntryStore
 
         try
         {
-            return new StoreRead(true, EntryCodec.Decode(data));
+            var entry = EntryCodec.Decode(data);
+            return new StoreRead(true, purged ? entry with { FreshUntil = entry.GeneratedAt, Flags = entry.Flags | EntryFlags.Purged } : entry);
         }
         catch (InvalidDataException ex)
         {
@@ -119,9 +149,37 @@ internal sealed partial class RedisEntryStore
         }
     }
 
-    /// <returns>True if stored, false if a newer entry was there, null if Redis is unavailable.</returns>
-    public Task<bool?> SetAsync(string key, CacheEntry entry, TimeSpan timeToLive) =>
-        WriteAsync(CompareAndSetScript, key, entry, (long)Math.Max(1, timeToLive.TotalMilliseconds));
+    /// <summary>
+    /// Stores an entry unless a newer one is there or its key or one of its tags was purged after its fetch began; a tagged
+    /// entry is first added to its tags' indexes (one more round trip, only for entries with tags).
+    /// </summary>
+    /// <returns>True if stored, false if a newer entry (or a purge) was there, null if Redis is unavailable.</returns>
+    public async Task<bool?> SetAsync(string key, CacheEntry entry, TimeSpan timeToLive)
+    {
+        var ttl = (long)Math.Max(1, timeToLive.TotalMilliseconds);
+        long tagsPurged = 0;
+        if (entry.TagList.Count > 0)
+        {
+            var now = _time.GetUtcNow();
+            var leaves = (now + timeToLive).ToUnixTimeMilliseconds();
+            var indexed = await _redis.TryAsync(async db =>
+            {
+                var purges = await Task.WhenAll(entry.TagList.Select(async tag => (long)await db.ScriptEvaluateAsync(
+                    IndexScript,
+                    [_redis.TagIndexKey(tag), _redis.TagPurgedKey(tag)],
+                    [key, leaves, now.ToUnixTimeMilliseconds(), ttl])));
+                return purges.Max();
+            });
+            if (indexed is not { } latest)
+            {
+                return null;
+            }
+
+            tagsPurged = latest;
+        }
+
+        return await WriteAsync(CompareAndSetScript, key, entry, ttl, tagsPurged);
+    }
 
     /// <summary>
     /// Cuts an entry's fresh window to nothing, keeping its stale and stale-if-error windows: its data is known to be
@@ -161,11 +219,41 @@ internal sealed partial class RedisEntryStore
     /// fetch began before it (a refresh already under way, on any instance) can put the old answer back.
     /// </summary>
     /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
-    public Task<bool?> DeleteAsync(string key) =>
+    public Task<bool?> DeleteAsync(string key) => PurgeAsync(key, PurgeKind.Hard);
+
+    /// <summary>
+    /// Purges an entry as <paramref name="kind"/> says; whatever the kind, no store whose fetch began before it (a refresh
+    /// already under way, on any instance) can land afterwards.
+    /// </summary>
+    /// <returns>True if there was an entry, false if not, null if Redis is unavailable.</returns>
+    public Task<bool?> PurgeAsync(string key, PurgeKind kind) =>
         _redis.TryAsync(async db => (int)await db.ScriptEvaluateAsync(
-            DeleteScript,
+            PurgeScript,
             [_redis.EntryKey(key), _redis.PurgedKey(key)],
-            [_redis.Changes.ToString(), _redis.ChangeMessage(key), _time.GetUtcNow().ToUnixTimeMilliseconds(), (long)PurgeEpochKept.TotalMilliseconds]) == 1);
+            [
+                _redis.Changes.ToString(), _redis.ChangeMessage(key), _time.GetUtcNow().ToUnixTimeMilliseconds(),
+                (long)PurgeEpochKept.TotalMilliseconds, kind.ToString().ToLowerInvariant(),
+            ]) == 1);
+
+    /// <summary>
+    /// Records a purge of <paramref name="tag"/> (no store of an entry with this tag whose fetch began before can land) and
+    /// returns the keys its index holds: the entries to purge. Unknown tags have none.
+    /// </summary>
+    /// <returns>Null if Redis is unavailable.</returns>
+    public async Task<string[]?> PurgeTagAsync(string tag)
+    {
+        string[]? keys = null;
+        var answered = await _redis.TryAsync(async db =>
+        {
+            var result = await db.ScriptEvaluateAsync(
+                TagPurgeScript,
+                [_redis.TagIndexKey(tag), _redis.TagPurgedKey(tag)],
+                [_time.GetUtcNow().ToUnixTimeMilliseconds(), (long)PurgeEpochKept.TotalMilliseconds]);
+            keys = (string[])result!;
+            return true;
+        });
+        return answered is null ? null : keys;
+    }
 
     /// <summary>
     /// Admission (the policy's <c>MinUses</c>): counts this miss of <paramref name="key"/> and says whether it has now been
@@ -212,6 +300,9 @@ internal sealed partial class RedisEntryStore
         }
     }
 
+    /// <summary>Whether Redis answers now (for a caller that must change nothing unless it can change everything).</summary>
+    public async Task<bool> PingAsync() => await _redis.TryAsync(async db => (await db.PingAsync()) >= TimeSpan.Zero) == true;
+
     /// <summary>Whether some instance holds the key's refresh lock (<see cref="RedisAccess.LockKey"/>).</summary>
     /// <returns>Null if Redis is unavailable.</returns>
     public Task<bool?> IsLockHeldAsync(string key) => _redis.TryAsync(db => db.KeyExistsAsync(_redis.LockKey(key)));
@@ -221,4 +312,17 @@ internal sealed partial class RedisEntryStore
         [LoggerMessage(EventId = EventIds.CorruptEntry, Level = LogLevel.Warning, Message = "A cached entry could not be read and is treated as a miss.")]
         public static partial void CorruptEntry(ILogger logger, Exception exception);
     }
+}
+
+/// <summary>What a purge does to an entry (<see cref="RedisEntryStore.PurgeAsync"/>).</summary>
+internal enum PurgeKind
+{
+    /// <summary>Deletes it: the next read anywhere is a MISS.</summary>
+    Hard,
+
+    /// <summary>Marks it out of date: the next read is STALE and starts one (paced) refresh.</summary>
+    Soft,
+
+    /// <summary>Leaves it as it is (a Queue-mode group, queued for its consumers instead); only the purge's time is recorded.</summary>
+    Epoch,
 }
