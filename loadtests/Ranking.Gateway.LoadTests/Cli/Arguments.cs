@@ -18,6 +18,8 @@ internal sealed record Arguments
     public const string Memory = "memory";
     public const string RedisFreeze = "redis-freeze";
     public const string OverloadSmoke = "overload-smoke";
+
+    public const string Purge = "purge";
     public const string Hit = "hit";
     public const string Audit = "audit";
 
@@ -146,7 +148,7 @@ internal sealed record Arguments
         var demo = scenario is Flood or Memory or RedisFreeze or OverloadSmoke or Hit;
         var oneInstance = scenario is Flood or Memory or OverloadSmoke or Hit;
         var flooding = scenario is Flood or Memory or OverloadSmoke;
-        var drain = scenario == QueueDrain;
+        var drain = scenario is QueueDrain or Purge;
         var modes = scenario == CompareModes ? ModeDefaults.For(result.GetValue(O.Smoke), result.GetValue(O.CostGrowth)) : null;
         var period = result.GetValue(O.Period) ?? modes?.Period ?? TimeSpan.FromSeconds(5);
         var parsed = new Arguments
@@ -166,16 +168,16 @@ internal sealed record Arguments
             Clients = result.GetValue(O.Clients) ?? 1000,
             Rate = result.GetValue(O.Rate)
                 ?? modes?.Rate
-                ?? (scenario is RedisOutage or RedisFreeze && result.GetResult(O.Concurrency) is null ? 1000 : null),
+                ?? (scenario is RedisOutage or RedisFreeze or Purge && result.GetResult(O.Concurrency) is null ? 1000 : null),
             Concurrency = result.GetValue(O.Concurrency) ?? (flooding ? 64 : null),
             Duration = result.GetValue(O.Duration)
-                ?? (modes is not null ? period * modes.WindowPeriods : scenario == Hit ? TimeSpan.FromSeconds(10) : demo ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(30)),
+                ?? (modes is not null ? period * modes.WindowPeriods : scenario == Hit ? TimeSpan.FromSeconds(10) : scenario == Purge ? TimeSpan.FromSeconds(60) : demo ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(30)),
             Zipf = result.GetValue(O.Zipf) ?? 1.1,
             Limit = result.GetValue(O.Limit) ?? 100,
             OriginDelay = result.GetValue(O.OriginDelay) ?? (stale ? TimeSpan.FromSeconds(2) : TimeSpan.Zero),
             Fresh = result.GetValue(O.Fresh)
                 ?? (stale ? TimeSpan.FromSeconds(5)
-                : scenario is Flood or Hit ? TimeSpan.FromMinutes(10)
+                : scenario is Flood or Hit or Purge ? TimeSpan.FromMinutes(10)
                 : null),
             OutageAt = result.GetValue(O.OutageAt) ?? TimeSpan.FromSeconds(5),
             OutageFor = result.GetValue(O.OutageFor) ?? TimeSpan.FromSeconds(scenario == RedisFreeze ? 4 : 10),

@@ -50,6 +50,10 @@ internal static class RunnerCommand
             + "locks, CPU) and the staleness readers saw side by side; --smoke is a short variant with hard checks, --cost-growth short runs "
             + "at several group counts. Defaults below read full run / --smoke / --cost-growth.",
             [O.Instances, .. Starts, .. Baselines, O.Groups, O.Rate, O.Zipf, O.Duration, O.Modes, O.Period, O.WriteShare, O.WriteZipf, O.LeadIn, O.Idle, O.Smoke, O.CostGrowth, O.Sizes, O.SharedRedis]),
+        (Arguments.Purge, "A soft purge of every group (POST /_admin/purge, 1,000 groups a call) 5 s into a read load on every instance: the most "
+            + "Top-N queries PostgreSQL ran at once against the bulkheads, how long until every purged group is fresh again, no 5xx, no MISS, "
+            + "one origin query per group.",
+            [O.Instances, .. Starts, O.Groups, O.Rate, O.Duration, O.Zipf, O.Fresh, O.SharedRedis]),
         (Arguments.QueueDrain, "Queue mode's consumers against a backlog of every group, by fleet (--fleets instances × consumer loops), then "
             + "the default fleet once more with one poison group (its Top-N always fails): drain time, groups/s, batches, DB time, dead letters.",
             [O.Gateway, O.Set, O.Postgres, O.Redis, O.Database, O.Users, O.Seed, O.Out, O.Groups, O.Period, O.Fleets]),

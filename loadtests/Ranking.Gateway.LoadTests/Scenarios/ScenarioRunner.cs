@@ -70,6 +70,10 @@ internal static class ScenarioRunner
                 "hit: the FRESH hit beside nginx proxy_cache and the in-memory Kestrel ceiling, one instance",
                 new TestBedOptions(args.Groups, TimeSpan.Zero, args.Fresh, HitGateway: false),
                 HitScenario.RunAsync),
+            Arguments.Purge => (
+                $"purge: a soft purge of all {args.Groups:N0} groups under {args.Rate ?? 1000:N0} reads/s on {args.Instances} instance(s)",
+                new TestBedOptions(args.Groups, TimeSpan.Zero, args.Fresh, HitGateway: false, PrivateRedis: !args.SharedRedis, PurgeScenario.Settings),
+                PurgeScenario.RunAsync),
             Arguments.OverloadSmoke => (
                 "overload-smoke: a never-seen-id flood and a two-second Redis freeze, one instance with RejectUnknownGroups",
                 new TestBedOptions(OverloadSmokeScenario.Groups, TimeSpan.Zero, OverloadSmokeScenario.Fresh, HitGateway: false, PrivateRedis: true, OverloadSmokeScenario.Settings),

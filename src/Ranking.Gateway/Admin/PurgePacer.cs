@@ -10,17 +10,24 @@ namespace Ranking.Gateway.Admin;
 /// Refreshes the ranking groups a soft purge marked, on the instance that took the call, at the purge pace
 /// (<see cref="PurgeRefreshes"/>) and through the policy's bulkhead, so every purged group is fresh again in groups ÷ rate
 /// seconds whether it is read or not. A group already refreshed (by a read, another instance) or gone is skipped; one
-/// whose refresh lock another instance holds is left to it. If this instance stops, reads refresh the rest.
+/// whose refresh lock another instance holds is left to it; a refresh that failed (the bulkhead full, the origin or Redis
+/// failing) is tried again a second later, up to five times. If this instance stops, reads refresh the rest.
 /// </summary>
 internal sealed partial class PurgePacer(
     RankingReader rankings,
     SwrCache cache,
     RedisEntryStore store,
+    RedisAccess redis,
     RefreshLocks locks,
     PurgeRefreshes pace,
     ILogger<PurgePacer> logger) : BackgroundService
 {
-    private readonly Channel<string> _groups = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Tries per group when the origin fails or the bulkhead is full; while Redis is away a group waits without using one.</summary>
+    private const int Tries = 5;
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
+
+    private readonly Channel<(string Group, int Try)> _groups = Channel.CreateUnbounded<(string, int)>(new UnboundedChannelOptions { SingleReader = true });
 
     /// <summary>Groups waiting for their refresh.</summary>
     public int Waiting => _groups.Reader.Count;
@@ -29,7 +36,7 @@ internal sealed partial class PurgePacer(
     {
         foreach (var group in groups)
         {
-            _groups.Writer.TryWrite(group);
+            _groups.Writer.TryWrite((group, 1));
         }
     }
 
@@ -37,10 +44,10 @@ internal sealed partial class PurgePacer(
     {
         try
         {
-            await foreach (var group in _groups.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var (group, attempt) in _groups.Reader.ReadAllAsync(stoppingToken))
             {
                 await pace.WaitAsync(stoppingToken);
-                _ = RefreshAsync(group, stoppingToken);
+                _ = RefreshAsync(group, attempt, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -48,27 +55,62 @@ internal sealed partial class PurgePacer(
         }
     }
 
-    private async Task RefreshAsync(string group, CancellationToken stopping)
+    private async Task RefreshAsync(string group, int attempt, CancellationToken stopping)
     {
         try
         {
-            var request = rankings.Request(group);
-            if ((await store.GetAsync(request.Key)).Entry is not { } entry || !entry.Flags.HasFlag(EntryFlags.Purged))
+            var outcome = await TryRefreshAsync(group);
+            if (outcome == Outcome.Again || (outcome == Outcome.Failed && attempt < Tries))
             {
-                return;
+                await Task.Delay(RetryDelay, stopping);
+                _groups.Writer.TryWrite((group, outcome == Outcome.Again ? attempt : attempt + 1));
             }
-
-            await using var redLock = await locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry);
-            if (redLock is not null && (await cache.RefreshAsync(request)).Outcome == Refreshed.Overloaded && !stopping.IsCancellationRequested)
-            {
-                // The bulkhead is full: try again later, at the same pace.
-                _groups.Writer.TryWrite(group);
-            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
         }
         catch (Exception ex)
         {
             Log.RefreshFailed(logger, ex);
         }
+    }
+
+    private async Task<Outcome> TryRefreshAsync(string group)
+    {
+        var request = rankings.Request(group);
+        var read = await store.GetAsync(request.Key);
+        if (!read.Available)
+        {
+            return Outcome.Again;
+        }
+
+        if (read.Entry is not { } entry || !entry.Flags.HasFlag(EntryFlags.Purged))
+        {
+            // Refreshed already (by a read, another instance), or gone: the next read fetches it.
+            return Outcome.Done;
+        }
+
+        await using var redLock = await locks.TryAcquireAsync(request.Key, request.Policy.LockExpiry);
+        if (redLock is null)
+        {
+            // Another instance refreshes it now, unless Redis went away.
+            return redis.IsAvailable ? Outcome.Done : Outcome.Again;
+        }
+
+        var refreshed = await cache.RefreshAsync(request);
+        return refreshed.Succeeded ? Outcome.Done : refreshed.Outcome == Refreshed.NotStored ? Outcome.Again : Outcome.Failed;
+    }
+
+    private enum Outcome
+    {
+        /// <summary>Nothing more for this instance to do.</summary>
+        Done,
+
+        /// <summary>Redis is away: tried again once it may be back, without counting a try.</summary>
+        Again,
+
+        /// <summary>The origin failed or the bulkhead was full: tried again, up to <see cref="Tries"/> times.</summary>
+        Failed,
     }
 
     private static partial class Log

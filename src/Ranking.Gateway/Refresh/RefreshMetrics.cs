@@ -32,6 +32,7 @@ internal sealed class RefreshMetrics
         meter.CreateObservableGauge("gateway.queue.length", () => Gauge(q => q.Length), description: "Queue: items not yet processed (delivered or not).");
         meter.CreateObservableGauge("gateway.queue.pending", () => Gauge(q => q.Pending), description: "Queue: items delivered to a consumer and not yet acknowledged.");
         meter.CreateObservableGauge("gateway.queue.dead_letters", () => Gauge(q => q.DeadLetters), description: "Queue: items in the dead-letter stream.");
+        meter.CreateObservableGauge("gateway.queue.dead_letter_oldest_age", () => Gauge(q => q.OldestDeadLetterAge.TotalSeconds), unit: "s", description: "Queue: how long the oldest dead letter has waited for an operator (0 when none).");
         meter.CreateObservableGauge("gateway.queue.oldest_change_age", () => Gauge(q => q.OldestChangeAge.TotalSeconds), unit: "s", description: "Queue: age of the oldest change not yet processed (0 when none).");
         meter.CreateObservableGauge("gateway.refresh.leader", () => Volatile.Read(ref _queue) is null ? 0 : 1, description: "Queue: 1 on the instance that holds the producer lease.");
     }
@@ -121,4 +122,4 @@ internal sealed class RefreshMetrics
 /// What the producer saw of the queue at the end of a pass: the oldest unprocessed item's change age (the database's or
 /// a writer's clock against the gateway's) and how long ago it was queued (the gateway's clock alone: the consumers' lag).
 /// </summary>
-internal sealed record QueueStats(long Length, long Pending, long DeadLetters, TimeSpan OldestChangeAge, TimeSpan OldestQueuedAge);
+internal sealed record QueueStats(long Length, long Pending, long DeadLetters, TimeSpan OldestChangeAge, TimeSpan OldestQueuedAge, TimeSpan OldestDeadLetterAge = default);

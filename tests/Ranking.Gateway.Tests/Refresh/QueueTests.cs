@@ -328,6 +328,13 @@ public sealed class QueueTests : IAsyncLifetime
         Assert.Equal(3, (long)dead["deliveries"]);
         Assert.Contains("Injected failure for group p1", (string?)dead["error"], StringComparison.Ordinal);
 
+        // The leader reports the letter and how long it has waited, from its next pass on.
+        _fleet.Time.Advance(Period);
+        await Eventually.Until(
+            async () => string.Concat(await Task.WhenAll(hosts.Select(h => h.Client.GetStringAsync("/metrics")))),
+            text => text.Contains("gateway_queue_dead_letters 1", StringComparison.Ordinal) && text.Contains("gateway_queue_dead_letter_oldest_age_seconds ", StringComparison.Ordinal),
+            "the dead letter's count and age in the leader's metrics");
+
         // The rest of its batch was stored; the poison group's old entry now says it is behind.
         var p2 = await hosts[1].Client.GetAnswerAsync("/ranking/p2");
         Assert.Equal(("FRESH", "u5"), (p2.CacheStatus, p2.UserIds[0]));

@@ -137,16 +137,22 @@ internal sealed class RefreshQueue
             var pending = database.StreamPendingAsync(shard.Stream, ConsumerGroup);
             var dead = database.StreamLengthAsync(shard.DeadLetters);
             var oldest = database.StreamRangeAsync(shard.Stream, count: 1);
-            await Task.WhenAll(length, pending, dead, oldest);
+            var oldestDead = database.StreamRangeAsync(shard.DeadLetters, count: 1);
+            await Task.WhenAll(length, pending, dead, oldest, oldestDead);
             var first = oldest.Result.FirstOrDefault();
-            return new QueueStats(length.Result, pending.Result.PendingMessageCount, dead.Result, AgeOf(first, "t"), AgeOf(first, "q"));
+            return new QueueStats(length.Result, pending.Result.PendingMessageCount, dead.Result, AgeOf(first, "t"), AgeOf(first, "q"), DeadFor(oldestDead.Result.FirstOrDefault()));
         }));
         return new QueueStats(
             shards.Sum(s => s.Length),
             shards.Sum(s => s.Pending),
             shards.Sum(s => s.DeadLetters),
             shards.Max(s => s.OldestChangeAge),
-            shards.Max(s => s.OldestQueuedAge));
+            shards.Max(s => s.OldestQueuedAge),
+            shards.Max(s => s.OldestDeadLetterAge));
+
+        // A dead letter's stream id starts with the Redis server's clock (ms) when it was dead-lettered.
+        TimeSpan DeadFor(StreamEntry entry) =>
+            !entry.IsNull && long.TryParse(((string?)entry.Id)?.Split('-')[0], out var at) ? TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - at)) : TimeSpan.Zero;
 
         TimeSpan AgeOf(StreamEntry entry, string field) =>
             !entry.IsNull && (long?)entry[field] is { } at ? TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - at)) : TimeSpan.Zero;
