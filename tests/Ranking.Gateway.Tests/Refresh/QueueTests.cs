@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Refresh;
 using Ranking.Gateway.Refresh.Queue;
@@ -332,7 +333,7 @@ public sealed class QueueTests : IAsyncLifetime
         _fleet.Time.Advance(Period);
         await Eventually.Until(
             async () => string.Concat(await Task.WhenAll(hosts.Select(h => h.Client.GetStringAsync("/metrics")))),
-            text => text.Contains("gateway_queue_dead_letters 1", StringComparison.Ordinal) && text.Contains("gateway_queue_dead_letter_oldest_age_seconds ", StringComparison.Ordinal),
+            text => Regex.IsMatch(text, @"^gateway_queue_dead_letters(\{[^}]*\})? 1$", RegexOptions.Multiline) && Regex.IsMatch(text, @"^gateway_queue_dead_letter_oldest_age_seconds(\{[^}]*\})? [0-9.]+$", RegexOptions.Multiline),
             "the dead letter's count and age in the leader's metrics");
 
         // The rest of its batch was stored; the poison group's old entry now says it is behind.
