@@ -8,7 +8,8 @@ namespace Ranking.Gateway.Admin;
 /// <c>STALE</c>, <c>EXPIRED</c> (in Redis, but a read would fetch it again) or <c>ABSENT</c>; <paramref name="Bytes"/> is
 /// the size of the cached body; <paramref name="LockHeld"/> says whether an instance is fetching it right now.
 /// <paramref name="Refresh"/> is set by a refresh: <c>refreshed</c>, or <c>not-stored</c> when the origin's answer may not be
-/// kept or a newer entry was already there.
+/// kept or a newer entry was already there. <paramref name="Tags"/> are what it can be purged by besides its key;
+/// <paramref name="Purged"/> says a soft purge marked it and no refresh has replaced it yet.
 /// </summary>
 internal sealed record EntryState(
     string Key,
@@ -21,7 +22,9 @@ internal sealed record EntryState(
     DateTimeOffset? ErrorUntil,
     int? Bytes,
     bool LockHeld,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Refresh = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Refresh = null,
+    IReadOnlyList<string>? Tags = null,
+    bool Purged = false)
 {
     /// <summary>The state of <paramref name="request"/>'s entry, judged as a read of it would be.</summary>
     public static EntryState Of(CacheRequest request, string redisKey, CacheEntry? entry, bool lockHeld, DateTimeOffset now, string? refresh = null)
@@ -48,6 +51,8 @@ internal sealed record EntryState(
             entry.ErrorUntil,
             entry.Body.Length,
             lockHeld,
-            refresh);
+            refresh,
+            entry.TagList,
+            entry.Flags.HasFlag(EntryFlags.Purged));
     }
 }

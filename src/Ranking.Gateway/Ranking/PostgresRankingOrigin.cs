@@ -50,7 +50,47 @@ internal sealed class PostgresRankingOrigin(NpgsqlDataSource database, IOptions<
             entries.Add(new RankingEntry(entries.Count + 1, reader.GetString(0), reader.GetInt64(1)));
         }
 
-        return entries.Count == 0 ? RankingResponses.NotFound(group) : RankingResponses.Of(new RankingDocument(group, generatedAt, entries), previous);
+        if (entries.Count == 0)
+        {
+            return RankingResponses.NotFound(group);
+        }
+
+        var response = RankingResponses.Of(new RankingDocument(group, generatedAt, entries), previous);
+        return options.Value.TagsSql.Length == 0 ? response : response with { Tags = await TagsAsync(group, cancellationToken) };
+    }
+
+    private async Task<IReadOnlyList<string>> TagsAsync(string group, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(options.Value.TagsSql);
+        command.Parameters.AddWithValue("group", group);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tags = new List<string?>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            tags.Add(reader.IsDBNull(0) ? null : reader.GetString(0));
+        }
+
+        return EntryTags.Parse(tags);
+    }
+
+    private async Task<Dictionary<string, IReadOnlyList<string>>> BatchTagsAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(options.Value.BatchTagsSql);
+        command.Parameters.AddWithValue("groups", groups.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var tags = new Dictionary<string, List<string?>>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var group = reader.GetString(0);
+            if (!tags.TryGetValue(group, out var list))
+            {
+                tags[group] = list = [];
+            }
+
+            list.Add(reader.IsDBNull(1) ? null : reader.GetString(1));
+        }
+
+        return tags.ToDictionary(t => t.Key, t => EntryTags.Parse(t.Value), StringComparer.Ordinal);
     }
 
     private async Task<IReadOnlyDictionary<string, OriginResponse>> BatchAsync(IReadOnlyList<string> groups, CancellationToken cancellationToken)
@@ -72,6 +112,11 @@ internal sealed class PostgresRankingOrigin(NpgsqlDataSource database, IOptions<
             list.Add(new RankingEntry(list.Count + 1, reader.GetString(1), reader.GetInt64(2)));
         }
 
-        return entries.ToDictionary(e => e.Key, e => RankingResponses.Of(new RankingDocument(e.Key, generatedAt, e.Value)), StringComparer.Ordinal);
+        await reader.DisposeAsync();
+        var tags = options.Value.BatchTagsSql.Length == 0 ? null : await BatchTagsAsync(groups, cancellationToken);
+        return entries.ToDictionary(
+            e => e.Key,
+            e => RankingResponses.Of(new RankingDocument(e.Key, generatedAt, e.Value)) with { Tags = tags?.GetValueOrDefault(e.Key) ?? [] },
+            StringComparer.Ordinal);
     }
 }

@@ -85,6 +85,20 @@ public sealed class RankingOptions
     public string ChangedGroupsSql { get; set; } = DefaultChangedGroupsSql;
 
     /// <summary>
+    /// Tags of one group's entry besides its group, one per row in the first column, with the parameter <c>@group</c>
+    /// (for example <c>SELECT tag FROM ranking_group_tags WHERE group_id = @group</c>): a season, a region, a board, so
+    /// one <c>POST /_admin/purge</c> by tag reaches every group that has it. Run beside each Top-N. Empty (the default):
+    /// none. Set it together with <see cref="BatchTagsSql"/>.
+    /// </summary>
+    public string TagsSql { get; set; } = "";
+
+    /// <summary>
+    /// <see cref="TagsSql"/> for a batch (Queue mode), with the parameter <c>@groups</c> (a text array): rows of (group
+    /// id, tag).
+    /// </summary>
+    public string BatchTagsSql { get; set; } = "";
+
+    /// <summary>
     /// Answer 404 without a query for a group id outside the set <see cref="GroupsSql"/> lists (read again every
     /// <see cref="KnownGroupsRefresh"/>), so a flood of random ids never reaches PostgreSQL. Needs a PostgreSQL origin.
     /// </summary>

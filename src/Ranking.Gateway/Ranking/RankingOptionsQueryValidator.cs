@@ -17,6 +17,16 @@ internal sealed class RankingOptionsQueryValidator(IOptions<GatewayOptions> gate
             }
         }
 
+        if (options.TagsSql.Length > 0 != options.BatchTagsSql.Length > 0)
+        {
+            errors.Add("Ranking:TagsSql and Ranking:BatchTagsSql are set together (a group's tags, and a batch's), or neither.");
+        }
+        else if (options.TagsSql.Length > 0
+            && (!options.TagsSql.Contains("@group", StringComparison.OrdinalIgnoreCase) || !options.BatchTagsSql.Contains("@groups", StringComparison.OrdinalIgnoreCase)))
+        {
+            errors.Add("Ranking:TagsSql must use the parameter @group, and Ranking:BatchTagsSql @groups.");
+        }
+
         if (!gateway.Value.Policies.ContainsKey(options.Policy))
         {
             errors.Add($"Ranking:Policy names '{options.Policy}', which is not defined under Gateway:Policies.");

@@ -114,6 +114,27 @@ public sealed class PurgeTests(TestDatabase database) : IClassFixture<TestDataba
 
     [Fact]
     [Trait("Category", "Cluster")]
+    public async Task Ranking_entries_take_tags_from_sql_and_a_tag_purge_reaches_every_group_that_has_it()
+    {
+        var (a, b) = StartPair(
+            ("Ranking:TagsSql", "SELECT 'region-' || left(@group, 3)"),
+            ("Ranking:BatchTagsSql", "SELECT g, 'region-' || left(g, 3) FROM unnest(@groups::text[]) AS g"));
+        foreach (var group in new[] { "krA1", "krA2", "usA1" })
+        {
+            await database.SeedAsync(group, 3);
+            Assert.Equal("MISS", (await a.Client.GetAnswerAsync($"/ranking/{group}")).CacheStatus);
+        }
+
+        var state = await b.Client.StateAsync("/_admin/ranking/krA1");
+        var purged = await Purge(b.Client, "{\"tags\": [\"region-krA\"], \"soft\": false}");
+
+        Assert.Equal(["region-krA"], state.Json.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(2, Affected(purged));
+        Assert.Equal(["MISS", "MISS", "FRESH"], [(await a.Client.GetAnswerAsync("/ranking/krA1")).CacheStatus, (await a.Client.GetAnswerAsync("/ranking/krA2")).CacheStatus, (await a.Client.GetAnswerAsync("/ranking/usA1")).CacheStatus]);
+    }
+
+    [Fact]
+    [Trait("Category", "Cluster")]
     public async Task A_soft_tag_purge_serves_the_tagged_entries_stale_and_one_read_refreshes_each()
     {
         var (a, b) = StartPair();
