@@ -23,13 +23,13 @@ internal sealed partial class RedisEntryStore
     // old, slow refresh can never overwrite a newer entry, nor undo a purge. A new entry is not soft-purged (field p).
     // Announces the change in the same round trip.
     private const string CompareAndSetScript = """
-        local current = redis.call('HGET', KEYS[1], 'g')
-        if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
+        local current = redis.call('HMGET', KEYS[1], 'g', 'p')
+        if current[1] and tonumber(current[1]) >= tonumber(ARGV[1]) then return 0 end
         local purged = redis.call('GET', KEYS[2])
         if purged and tonumber(purged) >= tonumber(ARGV[1]) then return 0 end
         if tonumber(ARGV[6]) >= tonumber(ARGV[1]) then return 0 end
         redis.call('HSET', KEYS[1], 'g', ARGV[1], 'd', ARGV[2])
-        redis.call('HDEL', KEYS[1], 'p')
+        if current[2] then redis.call('HDEL', KEYS[1], 'p') end
         redis.call('PEXPIRE', KEYS[1], ARGV[5])
         redis.call('PUBLISH', ARGV[3], ARGV[4])
         return 1
