@@ -66,6 +66,9 @@ internal sealed record Arguments
 
     public double Zipf { get; init; } = 1.1;
 
+    /// <summary>hit: the distinct groups read (g1..gN); 1 is the one hot key.</summary>
+    public int Keys { get; init; } = 1;
+
     public int Limit { get; init; } = 100;
 
     public TimeSpan OriginDelay { get; init; }
@@ -172,7 +175,8 @@ internal sealed record Arguments
             Concurrency = result.GetValue(O.Concurrency) ?? (flooding ? 64 : null),
             Duration = result.GetValue(O.Duration)
                 ?? (modes is not null ? period * modes.WindowPeriods : scenario == Hit ? TimeSpan.FromSeconds(10) : scenario == Purge ? TimeSpan.FromSeconds(60) : demo ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(30)),
-            Zipf = result.GetValue(O.Zipf) ?? 1.1,
+            Zipf = result.GetValue(O.Zipf) ?? (scenario == Hit ? 0 : 1.1),
+            Keys = result.GetValue(O.Keys) ?? 1,
             Limit = result.GetValue(O.Limit) ?? 100,
             OriginDelay = result.GetValue(O.OriginDelay) ?? (stale ? TimeSpan.FromSeconds(2) : TimeSpan.Zero),
             Fresh = result.GetValue(O.Fresh)
@@ -224,6 +228,11 @@ internal sealed record Arguments
         if (Scenario == Hit && BaselineDuration < TimeSpan.FromSeconds(1))
         {
             throw new UsageException("hit: --baseline-duration is the length of each closed-loop phase; give at least 1s.");
+        }
+
+        if (Scenario == Hit && Keys > Groups)
+        {
+            throw new UsageException($"hit: --keys ({Keys:N0}) must be at most --groups ({Groups:N0}), the groups seeded.");
         }
 
         if (Scenario == Memory && Ids <= Groups)

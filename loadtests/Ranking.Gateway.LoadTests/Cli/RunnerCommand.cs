@@ -63,8 +63,9 @@ internal static class RunnerCommand
             [O.Gateway, O.Set, O.Postgres, O.Redis, O.Database, O.Seed, O.Out, O.Modes, O.Smoke]),
         (Arguments.Hit, "The FRESH hit side by side, one instance: the gateway, nginx proxy_cache in front of the same bytes (when nginx is "
             + "installed; with and without gzip) and a bare Kestrel endpoint returning them from memory (the ceiling), in --rounds closed-loop "
-            + "rounds, then each open loop at half of the gateway's peak; the gateway and nginx again with Accept-Encoding: gzip.",
-            [.. Starts, .. Baselines, O.Duration, O.Rounds, O.Fresh]),
+            + "rounds, then each open loop at half of the gateway's peak; the gateway and nginx again with Accept-Encoding: gzip. "
+            + "--keys spreads the reads over that many groups (uniform, or Zipf with --zipf), every one cached first.",
+            [.. Starts, .. Baselines, O.Groups, O.Users, O.Keys, O.Zipf, O.Duration, O.Rounds, O.Fresh]),
     ];
 
     /// <param name="run">Runs a scenario with its parsed arguments; returns the exit code.</param>

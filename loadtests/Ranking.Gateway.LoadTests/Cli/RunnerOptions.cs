@@ -105,6 +105,8 @@ internal static class RunnerOptions
 
     public static readonly Option<int?> Ids = Int("--ids", 1, 100_000_000, "Distinct group ids, the --groups known ones among them (default 1000000).");
 
+    public static readonly Option<int?> Keys = Int("--keys", 1, 10_000_000, "hit: distinct groups read, g1..gN, every one cached first (default 1: g1 alone).");
+
     public static readonly Option<bool> SharedRedis = new("--shared-redis")
     {
         Description = "Use --redis (shared; other traffic pollutes the command counts) instead of a redis-server of the run's own.",

@@ -39,7 +39,8 @@ internal static class BaselineServer
         app.Logger.LogWarning("Baseline server on port {Port}; server GC: {ServerGC}", port, System.Runtime.GCSettings.IsServerGC);
 
         app.MapGet("/health/live", () => "Healthy");
-        app.MapGet("/memory", (HttpContext context) =>
+        // Any /memory/... path is the same answer: a cache in front (nginx) keeps one copy per path, as for many keys.
+        app.MapGet("/memory/{**key}", (HttpContext context) =>
         {
             foreach (var header in headers)
             {

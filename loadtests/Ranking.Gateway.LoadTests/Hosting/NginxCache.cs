@@ -140,7 +140,7 @@ internal sealed class NginxCache : IAsyncDisposable
                 fastcgi_temp_path {{directory}}/fastcgi;
                 uwsgi_temp_path {{directory}}/uwsgi;
                 scgi_temp_path {{directory}}/scgi;
-                proxy_cache_path {{directory}}/cache levels=1:2 keys_zone=answers:10m max_size=100m inactive=60m use_temp_path=off;
+                proxy_cache_path {{directory}}/cache levels=1:2 keys_zone=answers:64m max_size=4g inactive=60m use_temp_path=off;
 
                 upstream upstream {
                     server {{upstream.Host}}:{{upstream.Port.ToString(CultureInfo.InvariantCulture)}};

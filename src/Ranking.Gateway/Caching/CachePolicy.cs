@@ -21,8 +21,15 @@ public sealed record CachePolicy
     /// <summary>How long a "not found" answer is cached.</summary>
     public TimeSpan Negative { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>How long an instance keeps an entry in memory before reading Redis again (0 = no L1).</summary>
+    /// <summary>
+    /// How long an instance keeps a load in memory before reading Redis again, when the load is not a FRESH entry (or
+    /// is one about to turn); 0 = no L1. A FRESH entry is kept until its fresh window ends, at most <see cref="L1Max"/>:
+    /// a change anywhere drops every copy (pub/sub).
+    /// </summary>
     public TimeSpan L1 { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest an instance keeps a FRESH entry in memory (set it to <see cref="L1"/> for a fixed lifetime).</summary>
+    public TimeSpan L1Max { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Expiry of the per-key refresh lock; must outlast <see cref="OriginTimeout"/>.</summary>
     public TimeSpan LockExpiry { get; init; } = TimeSpan.FromSeconds(30);

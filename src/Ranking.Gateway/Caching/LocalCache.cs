@@ -7,13 +7,19 @@ using Ranking.Gateway.Hosting;
 namespace Ranking.Gateway.Caching;
 
 /// <summary>
-/// The in-process L1: each key's last load, kept for its policy's <c>L1</c> in HybridCache (local layer only; its
-/// memory cache is bounded by <c>Gateway:L1SizeLimit</c>, each item counted at its serialized size, and
-/// <see cref="L1Item"/> is immutable, so a hit hands out the instance itself and costs a dictionary lookup), and a
-/// single flight per key: readers that arrive while a key loads wait for that load. The single flight is this class's
-/// own, not HybridCache's, because whether a load may be kept is known only from its result. When another instance
-/// rewrites an entry, this one drops its copy (Redis pub/sub).
+/// The in-process L1: each key's last load, kept in HybridCache (local layer only; its memory cache is bounded by
+/// <c>Gateway:L1SizeLimit</c>, each item counted at <see cref="L1ItemSerializer"/>'s weight, and <see cref="L1Item"/>
+/// is immutable, so a hit hands out the instance itself and costs a dictionary lookup), and a single flight per key:
+/// readers that arrive while a key loads wait for that load. The single flight is this class's own, not HybridCache's,
+/// because whether a load may be kept is known only from its result.
 /// </summary>
+/// <remarks>
+/// An entry is kept while it is fresh (<see cref="KeepFor"/>): any change to it anywhere is announced, and every other
+/// instance drops its copy when it hears the announcement (Redis pub/sub). Announcements are lost only while this
+/// instance's subscription is down; when it comes back, the whole L1 is dropped (<see cref="EntryChanges.Lost"/>). While
+/// it is down the copies stay: with Redis away nothing can change an entry, and copies read from a reachable node in
+/// the meantime go at the return too.
+/// </remarks>
 internal sealed partial class LocalCache
 {
     // A lookup only: never load (that is LoadAsync's single flight), never write, no distributed layer.
@@ -23,14 +29,33 @@ internal sealed partial class LocalCache
     };
 
     private readonly HybridCache _hybrid;
+    private readonly TimeProvider _time;
     private readonly ILogger<LocalCache> _logger;
     private readonly ConcurrentDictionary<string, Task<L1Item>> _loading = new(StringComparer.Ordinal);
 
-    public LocalCache(HybridCache hybrid, EntryChanges changes, ILogger<LocalCache> logger)
+    public LocalCache(HybridCache hybrid, EntryChanges changes, TimeProvider time, ILogger<LocalCache> logger)
     {
         _hybrid = hybrid;
+        _time = time;
         _logger = logger;
         changes.ChangedElsewhere += DropChangedElsewhere;
+        changes.Lost += DropAll;
+    }
+
+    /// <summary>
+    /// How long a load is kept: a FRESH entry (from Redis or the origin) until its fresh window ends, at most the policy's
+    /// <c>L1Max</c> (or <c>L1</c> if that is longer); anything else, and a fresh entry about to turn, for <c>L1</c>.
+    /// <c>L1</c> 0 keeps nothing.
+    /// </summary>
+    public TimeSpan KeepFor(L1Item item, CachePolicy policy)
+    {
+        if (policy.L1 <= TimeSpan.Zero || item.Source is not (LoadSource.Cache or LoadSource.Origin))
+        {
+            return policy.L1;
+        }
+
+        var fresh = item.Entry.FreshUntil - _time.GetUtcNow();
+        return fresh <= policy.L1 ? policy.L1 : fresh < policy.L1Max ? fresh : TimeSpan.FromTicks(Math.Max(policy.L1Max.Ticks, policy.L1.Ticks));
     }
 
     /// <summary>The kept item, if any. A copy in the local layer answers synchronously; anything else counts as none.</summary>
@@ -43,10 +68,10 @@ internal sealed partial class LocalCache
 
     /// <summary>
     /// The key's load under way on this instance, or a new one, started now (synchronously, in the caller's flow, so
-    /// <paramref name="load"/> may read the caller's request before its first await). A keepable result is kept for
-    /// <paramref name="keepFor"/>. The caller's token ends only its own wait.
+    /// <paramref name="load"/> may read the caller's request before its first await). A keepable result is kept as
+    /// <paramref name="policy"/> says (<see cref="KeepFor"/>). The caller's token ends only its own wait.
     /// </summary>
-    public Task<L1Item> LoadAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, TimeSpan keepFor, CancellationToken cancellationToken)
+    public Task<L1Item> LoadAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, CachePolicy policy, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -58,7 +83,7 @@ internal sealed partial class LocalCache
             var loaded = new TaskCompletionSource<L1Item>(TaskCreationOptions.RunContinuationsAsynchronously);
             if (_loading.TryAdd(key, loaded.Task))
             {
-                _ = CompleteAsync(key, state, load, keepFor, loaded);
+                _ = CompleteAsync(key, state, load, policy, loaded);
                 return loaded.Task.WaitAsync(cancellationToken);
             }
         }
@@ -69,13 +94,14 @@ internal sealed partial class LocalCache
     // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
     // load for every waiter and frees the key. The key is freed before the waiters resume, so a waiter that drops this
     // load's copy (out of date by the time it looks) loads again rather than finding this load still "under way".
-    private async Task CompleteAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, TimeSpan keepFor, TaskCompletionSource<L1Item> loaded)
+    private async Task CompleteAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, CachePolicy policy, TaskCompletionSource<L1Item> loaded)
     {
         L1Item? item = null;
         Exception? error = null;
         try
         {
             item = await load(state);
+            var keepFor = KeepFor(item, policy);
             if (item.Keepable && keepFor > TimeSpan.Zero)
             {
                 // Kept before the load is no longer "under way", so a reader finds one or the other.
@@ -100,11 +126,16 @@ internal sealed partial class LocalCache
     }
 
     // Runs on the pub/sub thread; a failure is logged and the copy expires with L1.
-    private void DropChangedElsewhere(string key)
+    private void DropChangedElsewhere(string key) => Drop(() => _hybrid.RemoveAsync(key));
+
+    // Announcements may have been missed: every copy goes (HybridCache's "*" tag: each is refused from now on, and leaves).
+    private void DropAll() => Drop(() => _hybrid.RemoveByTagAsync("*"));
+
+    private void Drop(Func<ValueTask> remove)
     {
         try
         {
-            var removal = _hybrid.RemoveAsync(key);
+            var removal = remove();
             if (!removal.IsCompletedSuccessfully)
             {
                 _ = LogFailureAsync(removal.AsTask(), _logger);

@@ -26,7 +26,7 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
             var waited = !l1.TryGet(request.Key, out var item);
             if (waited)
             {
-                item = await l1.LoadAsync(request.Key, request, Load, request.Policy.L1, cancellationToken);
+                item = await l1.LoadAsync(request.Key, request, Load, request.Policy, cancellationToken);
             }
 
             if (item!.Failure is { } failure)

@@ -6,20 +6,31 @@ using Ranking.Gateway.Caching;
 namespace Ranking.Gateway.Ranking;
 
 /// <summary>
-/// A smaller <c>limit</c> is sliced from the cached Top-100, so limits do not multiply cache keys. Each slice
-/// is made once per entry and lives as long as the entry does, so a hit with a limit costs no JSON work.
+/// A smaller <c>limit</c> is sliced from the cached Top-100, so limits do not multiply cache keys. The first
+/// <see cref="KeptPerEntry"/> limits asked of an entry are sliced once and live as long as the entry does, so a hit with
+/// a limit costs no JSON work; any further limit is sliced for its request alone, so the memory an entry holds beside
+/// what the L1 counts is bounded.
 /// </summary>
 internal static class RankingSlices
 {
+    public const int KeptPerEntry = 4;
+
     private static readonly ConditionalWeakTable<CacheEntry, ConcurrentDictionary<int, Slice>> Slices = [];
 
-    public static Slice Of(CacheEntry entry, int limit) =>
-        Slices.GetValue(entry, static _ => new()).GetOrAdd(limit, static (limit, entry) =>
-        {
-            var document = JsonSerializer.Deserialize(entry.Body, RankingJsonContext.Default.RankingDocument)!;
-            var body = JsonSerializer.SerializeToUtf8Bytes(document.Take(limit), RankingJsonContext.Default.RankingDocument);
-            return new Slice(body, entry.ETag.Insert(entry.ETag.Length - 1, $"-{limit}"));
-        }, entry);
+    public static Slice Of(CacheEntry entry, int limit)
+    {
+        var kept = Slices.GetValue(entry, static _ => new());
+        return kept.TryGetValue(limit, out var slice) ? slice
+            : kept.Count < KeptPerEntry ? kept.GetOrAdd(limit, Make(entry, limit))
+            : Make(entry, limit);
+    }
+
+    private static Slice Make(CacheEntry entry, int limit)
+    {
+        var document = JsonSerializer.Deserialize(entry.Body, RankingJsonContext.Default.RankingDocument)!;
+        var body = JsonSerializer.SerializeToUtf8Bytes(document.Take(limit), RankingJsonContext.Default.RankingDocument);
+        return new Slice(body, entry.ETag.Insert(entry.ETag.Length - 1, $"-{limit}"));
+    }
 
     internal sealed record Slice(byte[] Body, string ETag);
 }

@@ -11,6 +11,7 @@ using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Caching.Redis;
 using Ranking.Gateway.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Ranking.Gateway.Tests.Caching;
 
@@ -122,6 +123,29 @@ public sealed class FailureSemanticsTests(TestDatabase database) : IClassFixture
         await Eventually.Until(
             () => logs.GetSnapshot().Any(r => r.Level == LogLevel.Warning && r.Message.Contains("Could not drop an in-process copy", StringComparison.Ordinal)),
             "the failed drop logged");
+    }
+
+    [Fact]
+    public async Task An_instance_whose_subscription_was_cut_drops_every_copy_it_kept()
+    {
+        await using var redis = new RedisServer();
+        await redis.StartAsync();
+        await database.SeedAsync("cut", 3);
+        var settings = GatewayHost.Policy();
+        settings["Gateway:Policies:ranking:L1"] = "00:00:50";
+        var host = new GatewayHost(database, _prefix, _time, settings, redis.ConnectionString);
+        _hosts.Add(host);
+        var client = host.CreateClient();
+        Assert.Equal("MISS", (await client.GetAnswerAsync("/ranking/cut")).CacheStatus);
+
+        // Redis loses the entry without announcing it: the copy in memory, kept while fresh, still answers.
+        await using var probe = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true");
+        await probe.GetServers()[0].FlushAllDatabasesAsync();
+        Assert.Equal("FRESH", (await client.GetAnswerAsync("/ranking/cut")).CacheStatus);
+
+        // The instance's subscription is cut: announcements may have been missed, so every copy goes.
+        await probe.GetDatabase().ExecuteAsync("CLIENT", "KILL", "TYPE", "pubsub");
+        await Eventually.Until(() => client.GetAnswerAsync("/ranking/cut"), r => r.CacheStatus == "MISS", "the copy dropped", TimeSpan.FromSeconds(10));
     }
 
     [Fact]

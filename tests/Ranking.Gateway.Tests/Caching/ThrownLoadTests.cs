@@ -16,6 +16,8 @@ public sealed class ThrownLoadTests(TestDatabase database) : OneGatewayTest(data
         200, "application/json", Encoding.UTF8.GetBytes("{}"), "\"e\"", [],
         Generated, Generated.AddSeconds(60), Generated.AddSeconds(660), Generated.AddSeconds(3660));
 
+    private static readonly CachePolicy NoL1 = new() { L1 = TimeSpan.Zero };
+
     [Fact]
     public async Task A_load_that_throws_before_its_first_await_frees_the_key_for_the_next_load()
     {
@@ -23,8 +25,8 @@ public sealed class ThrownLoadTests(TestDatabase database) : OneGatewayTest(data
         var key = $"thrown:{Guid.NewGuid():N}";
 
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            l1.LoadAsync<int>(key, 0, _ => throw new InvalidOperationException("capture failed"), TimeSpan.Zero, CancellationToken.None));
-        var next = await l1.LoadAsync(key, 0, _ => Task.FromResult(new L1Item(Entry, LoadSource.Origin)), TimeSpan.Zero, CancellationToken.None)
+            l1.LoadAsync<int>(key, 0, _ => throw new InvalidOperationException("capture failed"), NoL1, CancellationToken.None));
+        var next = await l1.LoadAsync(key, 0, _ => Task.FromResult(new L1Item(Entry, LoadSource.Origin)), NoL1, CancellationToken.None)
             .WaitAsync(TimeSpan.FromSeconds(10));
 
         Assert.Same(Entry, next.Entry);

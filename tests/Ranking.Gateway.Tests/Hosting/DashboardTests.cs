@@ -8,8 +8,10 @@ namespace Ranking.Gateway.Tests.Hosting;
 /// <summary>
 /// The Grafana dashboard in <c>docs/grafana-dashboard.json</c> queries only metrics the gateway exports: every metric name
 /// in its queries appears in a scrape of <c>/metrics</c> of a Queue-mode instance (the queue's gauges, batches) and a
-/// CompetingLocks one (walk locks), after the reads that make every counter count.
+/// CompetingLocks one (walk locks), after the reads that make every counter count. Alone: its Queue instance's gauges
+/// would report into every other host's /metrics (see <see cref="AloneCollection"/>), among them QueueTests' dead-letter count.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed partial class DashboardTests
 {
     [Fact]

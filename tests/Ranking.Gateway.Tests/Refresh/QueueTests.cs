@@ -10,6 +10,7 @@ namespace Ranking.Gateway.Tests.Refresh;
 
 /// <summary>Architecture 2: an elected producer queues changed groups; every instance consumes, in batches.</summary>
 [Trait("Category", "Cluster")]
+[Collection(AloneCollection.Name)] // reads the queue's gauges from /metrics (see AloneCollection)
 public sealed class QueueTests : IAsyncLifetime
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(10);

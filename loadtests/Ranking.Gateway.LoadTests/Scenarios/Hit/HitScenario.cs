@@ -36,17 +36,22 @@ internal static class HitScenario
         using var client = new LoadClient(maxConnectionsPerServer: Connections);
         using var gzipClient = new LoadClient("gzip", Connections);
 
+        // With --keys, the gateway and nginx are asked for g1..gN (nginx keeps one copy per path of the same bytes); the
+        // ceiling answers from memory whatever the key, so it stays one path.
+        var spread = args.Keys > 1 ? $", {args.Keys:N0} keys {(args.Zipf > 0 ? $"Zipf s = {args.Zipf:0.##}" : "uniform")}" : "";
+        HitKeys? Keys(Func<int, Uri> uri) => args.Keys > 1 ? new HitKeys(args.Keys, args.Zipf, uri) : null;
+        var gatewayKeys = Keys(k => bed.RankingUri(bed.HitGateway, $"g{k}"));
         var ceiling = new HitTarget("ceiling", "bare Kestrel endpoint writing the gateway's answer (bytes and headers) from memory", new Uri(server, "/memory"), client);
-        var gateway = new HitTarget("gateway", $"gateway FRESH hit, {hitUri.PathAndQuery}", hitUri, client);
-        var gatewayGzip = new HitTarget("gateway gzip", "the same FRESH hit, asked with Accept-Encoding: gzip", hitUri, gzipClient);
+        var gateway = new HitTarget("gateway", $"gateway FRESH hit, {hitUri.PathAndQuery}{spread}", hitUri, client, gatewayKeys);
+        var gatewayGzip = new HitTarget("gateway gzip", "the same FRESH hit, asked with Accept-Encoding: gzip", hitUri, gzipClient, gatewayKeys);
         HitTarget? nginx = null;
         HitTarget? nginxGzip = null;
         if (NginxCache.Find() is { } executable)
         {
             var cache = await bed.StartNginxAsync(executable, server);
             report.Setup.Add($"nginx: {cache.Description}; upstream the ceiling's endpoint; config, cache and error log in {Path.GetRelativePath(RepoPaths.Root, Path.Combine(bed.LogDirectory, "nginx"))}");
-            nginx = new HitTarget("nginx", "nginx proxy_cache HIT of the ceiling's answer", new Uri(cache.Plain, "/memory"), client);
-            nginxGzip = new HitTarget("nginx gzip", "the same with gzip on, asked with Accept-Encoding: gzip (compressed on every hit)", new Uri(cache.Gzip, "/memory"), gzipClient);
+            nginx = new HitTarget("nginx", $"nginx proxy_cache HIT of the ceiling's answer{spread}", new Uri(cache.Plain, "/memory"), client, Keys(k => new Uri(cache.Plain, $"/memory/g{k}")));
+            nginxGzip = new HitTarget("nginx gzip", "the same with gzip on, asked with Accept-Encoding: gzip (compressed on every hit)", new Uri(cache.Gzip, "/memory"), gzipClient, Keys(k => new Uri(cache.Gzip, $"/memory/g{k}")));
         }
         else
         {
@@ -59,6 +64,11 @@ internal static class HitScenario
         foreach (var target in closed)
         {
             target.Answer = await AnswerAsync(target, cancellationToken);
+        }
+
+        foreach (var target in closed.Where(t => t.Keys is not null && t.Client == client))
+        {
+            await FillAsync(target, cancellationToken);
         }
 
         var nginxCachedBefore = await CachedAsync(nginx, cancellationToken) && await CachedAsync(nginxGzip, cancellationToken);
@@ -95,6 +105,10 @@ internal static class HitScenario
         }
 
         var nginxCachedAfter = await CachedAsync(nginx, cancellationToken) && await CachedAsync(nginxGzip, cancellationToken);
+        if (bed.Started.Count > 0 && ProcessMemory.Read(bed.Started[0].Id) is { } memory)
+        {
+            report.Notes.Add($"Gateway memory after the load: RSS {memory.Rss / 1048576.0:N0} MiB, peak {memory.PeakRss / 1048576.0:N0} MiB ({args.Keys:N0} key(s) cached).");
+        }
 
         foreach (var phase in report.Phases)
         {
@@ -160,6 +174,17 @@ internal static class HitScenario
                 + "\"gateway ÷ target\" compares the median rounds (nginx gzip: gateway gzip ÷ nginx gzip).",
             "Every target serves the same Top-N bytes; \"answer\" is one answer before the load: Content-Encoding and bytes on the wire.",
         ]);
+
+    // Every key asked once before the load, 32 at a time: the gateway stores each (a MISS), nginx caches each.
+    private static async Task FillAsync(HitTarget target, CancellationToken cancellationToken)
+    {
+        Console.Error.WriteLine($"hit: caching {target.Keys!.All.Count:N0} keys on {target.Name} ...");
+        await Parallel.ForEachAsync(target.Keys.All, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (uri, token) =>
+        {
+            using var response = await target.Client.Http.GetAsync(uri, token);
+            response.EnsureSuccessStatusCode();
+        });
+    }
 
     private static string Ratio(double gateway, double target) => double.IsFinite(target) && target > 0 ? $"{gateway / target:0.00}×" : "–";
 

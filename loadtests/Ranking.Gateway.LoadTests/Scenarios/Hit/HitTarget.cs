@@ -3,8 +3,11 @@ using Ranking.Gateway.LoadTests.Measurement;
 
 namespace Ranking.Gateway.LoadTests.Scenarios.Hit;
 
-/// <summary>One server answering the same FRESH hit, asked through <see cref="Client"/> (with or without Accept-Encoding: gzip).</summary>
-internal sealed record HitTarget(string Name, string Description, Uri Uri, LoadClient Client)
+/// <summary>
+/// One server answering the same FRESH hit, asked through <see cref="Client"/> (with or without Accept-Encoding: gzip): at
+/// <see cref="Uri"/> alone, or with <see cref="Keys"/> at the key each request draws.
+/// </summary>
+internal sealed record HitTarget(string Name, string Description, Uri Uri, LoadClient Client, HitKeys? Keys = null)
 {
     /// <summary>Its closed-loop phases, one per round.</summary>
     public List<PhaseResult> Rounds { get; } = [];
@@ -25,5 +28,5 @@ internal sealed record HitTarget(string Name, string Description, Uri Uri, LoadC
         }
     }
 
-    public RequestPlan Plan => (_, _) => (Uri, 1);
+    public RequestPlan Plan => Keys is { } keys ? (_, random) => keys.Next(random) : (_, _) => (Uri, 1);
 }
