@@ -134,7 +134,8 @@ internal static class Seeder
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
+        // No command timeout: seeding millions of rows (100,000 groups × 100 users) outlasts Npgsql's 30 s default.
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

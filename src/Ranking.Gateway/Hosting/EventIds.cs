@@ -81,4 +81,6 @@ internal static class EventIds
 
     /// <summary><c>Ranking/KnownGroups.cs</c></summary>
     public const int KnownGroupsReadFailed = 600;
+
+    public const int KnownGroupsRead = 601;
 }

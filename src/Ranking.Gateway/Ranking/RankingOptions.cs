@@ -99,13 +99,22 @@ public sealed class RankingOptions
     public string BatchTagsSql { get; set; } = "";
 
     /// <summary>
-    /// Answer 404 without a query for a group id outside the set <see cref="GroupsSql"/> lists (read again every
-    /// <see cref="KnownGroupsRefresh"/>), so a flood of random ids never reaches PostgreSQL. Needs a PostgreSQL origin.
+    /// Answer 404 without a query for a group id outside the set <see cref="GroupsSql"/> lists (<see cref="KnownGroups"/>),
+    /// so a flood of random ids never reaches Redis or PostgreSQL. Unset: on with a PostgreSQL origin, off otherwise.
     /// </summary>
-    public bool RejectUnknownGroups { get; set; }
+    public bool? RejectUnknownGroups { get; set; }
 
-    /// <summary>How often the set of known groups is read again: a new group becomes readable within this long.</summary>
-    public TimeSpan KnownGroupsRefresh { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>How often the whole set of known groups is read again (the groups deleted leave it then).</summary>
+    public TimeSpan KnownGroupsRefresh { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the groups changed since the last look are added to the set: a new group is readable within about this long.</summary>
+    public TimeSpan KnownGroupsPoll { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The share of ids that do not exist that the set lets through (each then costs a miss and is cached as a 404).</summary>
+    public double KnownGroupsFalsePositiveRate { get; set; } = 0.01;
+
+    /// <summary>The group count the first set is sized for (later ones: the last count found, plus a quarter).</summary>
+    public long KnownGroupsExpected { get; set; } = 100_000;
 
     /// <summary>How cached rankings are kept fresh: <c>Ranking:Refresh</c>.</summary>
     public RefreshOptions Refresh { get; set; } = new();

@@ -63,9 +63,24 @@ internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) 
             errors.Add($"{Key}:VisibilityTimeout ({refresh.VisibilityTimeout}) must be longer than Gateway:Policies:{options.Policy}:OriginTimeout ({policy.OriginTimeout}), or a slow batch is taken over while it still runs.");
         }
 
-        if (options.RejectUnknownGroups && options.Origin != RankingOriginKind.Postgres)
+        if (options.RejectUnknownGroups == true && options.Origin != RankingOriginKind.Postgres)
         {
             errors.Add("Ranking:RejectUnknownGroups needs Ranking:Origin Postgres: it lists the groups with Ranking:GroupsSql.");
+        }
+
+        if (options.KnownGroupsPoll < TimeSpan.FromMilliseconds(100) || options.KnownGroupsPoll > options.KnownGroupsRefresh)
+        {
+            errors.Add($"Ranking:KnownGroupsPoll must be from 00:00:00.1 to Ranking:KnownGroupsRefresh ({options.KnownGroupsRefresh}) (was {options.KnownGroupsPoll}).");
+        }
+
+        if (options.KnownGroupsFalsePositiveRate is <= 0 or >= 0.5 || !double.IsFinite(options.KnownGroupsFalsePositiveRate))
+        {
+            errors.Add($"Ranking:KnownGroupsFalsePositiveRate must be above 0 and below 0.5 (was {options.KnownGroupsFalsePositiveRate}).");
+        }
+
+        if (options.KnownGroupsExpected < 1)
+        {
+            errors.Add($"Ranking:KnownGroupsExpected must be at least 1 (was {options.KnownGroupsExpected}).");
         }
 
         if (options.KnownGroupsRefresh < TimeSpan.FromSeconds(1))
