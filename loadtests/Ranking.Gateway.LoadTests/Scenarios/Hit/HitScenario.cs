@@ -58,8 +58,19 @@ internal static class HitScenario
             report.Notes.Add("nginx is not installed (not on PATH, nor in /usr/sbin): the nginx baselines were skipped. `apt-get install nginx-light` adds them.");
         }
 
-        HitTarget[] closed = [ceiling, .. Optional(nginx), gateway, .. Optional(nginxGzip), gatewayGzip];
-        HitTarget[] open = [gateway, .. Optional(nginx), ceiling];
+        // The other front door with many keys: a second gateway whose cached YARP route proxies /memory/... to the
+        // ceiling's server (the same bytes, with the gateway's own Cache-Control), one entry per path as nginx keeps them.
+        HitTarget? proxied = null;
+        GatewayProcess? proxy = null;
+        if (args.Keys > 1)
+        {
+            proxy = await bed.StartVariantAsync("gateway-proxied", ProxiedRoute(server, args.Fresh ?? TimeSpan.FromMinutes(10)));
+            report.Setup.Add($"gateway-proxied: a second instance, configured as the first plus a cached route /memory/{{**rest}} (policy \"upstream\") to the ceiling's server");
+            proxied = new HitTarget("gateway proxied", $"gateway FRESH hit on a cached proxied route, /memory/g1..{spread}", new Uri(proxy.Url, "/memory/g1"), client, Keys(k => new Uri(proxy.Url, $"/memory/g{k}")));
+        }
+
+        HitTarget[] closed = [ceiling, .. Optional(nginx), gateway, .. Optional(proxied), .. Optional(nginxGzip), gatewayGzip];
+        HitTarget[] open = [gateway, .. Optional(proxied), .. Optional(nginx), ceiling];
 
         foreach (var target in closed)
         {
@@ -105,9 +116,12 @@ internal static class HitScenario
         }
 
         var nginxCachedAfter = await CachedAsync(nginx, cancellationToken) && await CachedAsync(nginxGzip, cancellationToken);
-        if (bed.Started.Count > 0 && ProcessMemory.Read(bed.Started[0].Id) is { } memory)
+        foreach (var process in proxy is null ? bed.Started : [.. bed.Started, proxy])
         {
-            report.Notes.Add($"Gateway memory after the load: RSS {memory.Rss / 1048576.0:N0} MiB, peak {memory.PeakRss / 1048576.0:N0} MiB ({args.Keys:N0} key(s) cached).");
+            if (ProcessMemory.Read(process.Id) is { } memory)
+            {
+                report.Notes.Add($"{process.Name} memory after the load: RSS {memory.Rss / 1048576.0:N0} MiB, peak {memory.PeakRss / 1048576.0:N0} MiB ({args.Keys:N0} key(s) cached).");
+            }
         }
 
         foreach (var phase in report.Phases)
@@ -174,6 +188,17 @@ internal static class HitScenario
                 + "\"gateway ÷ target\" compares the median rounds (nginx gzip: gateway gzip ÷ nginx gzip).",
             "Every target serves the same Top-N bytes; \"answer\" is one answer before the load: Content-Encoding and bytes on the wire.",
         ]);
+
+    private static string[] ProxiedRoute(Uri server, TimeSpan fresh) =>
+    [
+        "ReverseProxy:Routes:hitkeys:ClusterId=ceiling",
+        "ReverseProxy:Routes:hitkeys:Match:Path=/memory/{**rest}",
+        "ReverseProxy:Routes:hitkeys:Metadata:CachePolicy=upstream",
+        $"ReverseProxy:Clusters:ceiling:Destinations:d1:Address={server}",
+        $"Gateway:Policies:upstream:Fresh={fresh}",
+        "Gateway:Policies:upstream:Stale=00:10:00",
+        "Gateway:Policies:upstream:StaleIfError=01:00:00",
+    ];
 
     // Every key asked once before the load, 32 at a time: the gateway stores each (a MISS), nginx caches each.
     private static async Task FillAsync(HitTarget target, CancellationToken cancellationToken)
