@@ -19,7 +19,7 @@ public sealed class GatewayOptions
     /// headers plus about 60 bytes, <see cref="L1ItemSerializer"/>); past it the least recently used entries are dropped, so memory stays bounded
     /// whatever number of keys is read.
     /// </summary>
-    public long L1SizeLimit { get; set; } = 32L * 1024 * 1024;
+    public long L1SizeLimit { get; set; } = 128L * 1024 * 1024;
 
     /// <summary>
     /// Refreshes of soft-purged entries one instance starts per second (<c>POST /_admin/purge</c>): a soft purge of
