@@ -21,12 +21,14 @@ internal static class ModeSettings
         $"Gateway:Policies:ranking:Stale={Time(period * 10)}",
         $"Gateway:Policies:ranking:StaleIfError={Time(period * 60)}",
         $"Gateway:Policies:ranking:L1={Time(L1(period))}",
+        // A fixed L1 lifetime, as in every run MODES.md records (before issue 22 a FRESH entry was not kept longer).
+        $"Gateway:Policies:ranking:L1Max={Time(L1(period))}",
     ];
 
     /// <summary>The scaling, in words, for the report.</summary>
     public static string Describe(TimeSpan period) =>
         $"Refresh period {Seconds(period)} stands for the document's one minute: Fresh = {Seconds(period)}, FreshJitter = {Seconds(period / 6)}, "
-        + $"Stale = {Seconds(period * 10)}, StaleIfError = {Seconds(period * 60)}, L1 = {Seconds(L1(period))} (appsettings.json's 2 s, shorter than Fresh). "
+        + $"Stale = {Seconds(period * 10)}, StaleIfError = {Seconds(period * 60)}, L1 = {Seconds(L1(period))} fixed (L1Max = L1; appsettings.json's 2 s, shorter than Fresh). "
         + $"\"Per period\" figures compare with the document's \"per minute\"; real per-minute figures are {60 / period.TotalSeconds:0.##}× the per-period ones.";
 
     private static TimeSpan L1(TimeSpan period) => period / 2 < DefaultL1 ? period / 2 : DefaultL1;

@@ -18,7 +18,8 @@ internal static class OverloadSmokeScenario
     public const int Connections = 32;
     public static readonly TimeSpan Fresh = TimeSpan.FromMinutes(10);
 
-    // A short in-process copy and break, so a freeze of two seconds shows the whole cycle: bypass, break, caching again.
+    // A short in-process copy (fixed: L1Max = L1, or a FRESH entry would be kept for its whole fresh window and the
+    // freeze never seen) and break, so a freeze of two seconds shows the whole cycle: bypass, break, caching again.
     private static readonly TimeSpan L1 = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(1);
 
@@ -32,7 +33,7 @@ internal static class OverloadSmokeScenario
     private static readonly TimeSpan FreezeFor = TimeSpan.FromSeconds(2);
 
     public static IReadOnlyList<string> Settings =>
-        [FloodScenario.RejectSetting, $"Gateway:Policies:ranking:L1={L1:c}", $"Gateway:RedisBreakDuration={BreakDuration:c}"];
+        [FloodScenario.RejectSetting, $"Gateway:Policies:ranking:L1={L1:c}", $"Gateway:Policies:ranking:L1Max={L1:c}", $"Gateway:RedisBreakDuration={BreakDuration:c}"];
 
     public static async Task RunAsync(TestBed bed, RunReport report, CancellationToken cancellationToken)
     {
