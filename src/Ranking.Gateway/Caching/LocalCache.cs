@@ -55,7 +55,7 @@ internal sealed partial class LocalCache
         }
 
         var fresh = item.Entry.FreshUntil - _time.GetUtcNow();
-        return fresh <= policy.L1 ? policy.L1 : fresh < policy.L1Max ? fresh : TimeSpan.FromTicks(Math.Max(policy.L1Max.Ticks, policy.L1.Ticks));
+        return TimeSpan.FromTicks(Math.Clamp(fresh.Ticks, policy.L1.Ticks, Math.Max(policy.L1.Ticks, policy.L1Max.Ticks)));
     }
 
     /// <summary>The kept item, if any. A copy in the local layer answers synchronously; anything else counts as none.</summary>

@@ -20,6 +20,10 @@ internal sealed partial class KnownGroups(GroupCatalog catalog, IOptions<Ranking
     // visible when it commits. A group first written by a longer transaction is learnt by the next full read.
     private static readonly TimeSpan CommitLag = TimeSpan.FromSeconds(10);
 
+    // After a failed read, the next try waits this long (at most KnownGroupsRefresh), not one poll: a listing that cannot
+    // run (a schema without the default tables, say) is retried and logged once a minute, not every two seconds.
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(1);
+
     private volatile GroupFilter? _filter;
 
     /// <summary>Whether ids outside the set are rejected (explicitly, or by default with a PostgreSQL origin).</summary>
@@ -79,6 +83,7 @@ internal sealed partial class KnownGroups(GroupCatalog catalog, IOptions<Ranking
         var since = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var wait = options.Value.KnownGroupsPoll;
             try
             {
                 if (DateTime.UtcNow >= reloadAt)
@@ -93,11 +98,14 @@ internal sealed partial class KnownGroups(GroupCatalog catalog, IOptions<Ranking
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // The previous set stands (or none: nothing is rejected); a failed full read is tried again next time.
+                // The previous set stands (or none: nothing is rejected). The next try is a full read: a failed look at the
+                // changes may have missed new groups, which would otherwise be refused until the next full read.
                 Log.ReadFailed(logger, ex);
+                reloadAt = DateTime.MinValue;
+                wait = RetryAfterFailure < options.Value.KnownGroupsRefresh ? RetryAfterFailure : options.Value.KnownGroupsRefresh;
             }
 
-            await Task.Delay(options.Value.KnownGroupsPoll, stoppingToken);
+            await Task.Delay(wait, stoppingToken);
         }
     }
 

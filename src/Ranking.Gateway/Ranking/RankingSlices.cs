@@ -21,7 +21,7 @@ internal static class RankingSlices
     {
         var kept = Slices.GetValue(entry, static _ => new());
         return kept.TryGetValue(limit, out var slice) ? slice
-            : kept.Count < KeptPerEntry ? kept.GetOrAdd(limit, Make(entry, limit))
+            : kept.Count < KeptPerEntry ? kept.GetOrAdd(limit, static (limit, entry) => Make(entry, limit), entry)
             : Make(entry, limit);
     }
 

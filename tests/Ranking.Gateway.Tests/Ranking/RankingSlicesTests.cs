@@ -42,6 +42,19 @@ public sealed class RankingSlicesTests
     }
 
     [Fact]
+    public void Only_the_first_few_limits_of_an_entry_are_kept_and_the_rest_are_sliced_per_request()
+    {
+        var entry = Entry(10);
+        var kept = Enumerable.Range(1, RankingSlices.KeptPerEntry).Select(limit => RankingSlices.Of(entry, limit)).ToArray();
+
+        var beyond = RankingSlices.Of(entry, RankingSlices.KeptPerEntry + 1);
+
+        Assert.All(kept, slice => Assert.Same(slice, RankingSlices.Of(entry, JsonSerializer.Deserialize(slice.Body, RankingJsonContext.Default.RankingDocument)!.Entries.Count)));
+        Assert.NotSame(beyond, RankingSlices.Of(entry, RankingSlices.KeptPerEntry + 1));
+        Assert.Equal(beyond.Body, RankingSlices.Of(entry, RankingSlices.KeptPerEntry + 1).Body);
+    }
+
+    [Fact]
     public void A_limit_beyond_the_entries_gives_them_all()
     {
         var slice = RankingSlices.Of(Entry(2), 50);

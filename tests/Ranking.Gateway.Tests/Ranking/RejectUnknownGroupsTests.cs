@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Ranking.Gateway.Ranking;
 using Ranking.Gateway.Tests.Infrastructure;
 
@@ -34,6 +36,31 @@ public sealed class RejectUnknownGroupsTests(TestDatabase database) : IClassFixt
         await database.SeedAsync("newcomer", 3);
         var late = await Eventually.Until(() => client.GetAnswerAsync("/ranking/newcomer"), a => a.Status == HttpStatusCode.OK, "the new group readable", TimeSpan.FromSeconds(5));
         Assert.Equal("u1", late.UserIds[0]);
+    }
+
+    [Fact]
+    public async Task When_the_change_listing_fails_the_set_is_read_whole_and_the_failure_retried_slowly()
+    {
+        await database.SeedAsync("steady", 3);
+        var settings = GatewayHost.Policy();
+        settings["Ranking:RejectUnknownGroups"] = "true";
+        settings["Ranking:KnownGroupsPoll"] = "00:00:00.100";
+        settings["Ranking:KnownGroupsRefresh"] = "00:00:01"; // so a retry after a failure waits 1 s, not one 100 ms poll
+        settings["Ranking:ChangedGroupsSql"] = "SELECT group_id, updated_at FROM no_such_table WHERE updated_at > @since";
+        await using var host = new GatewayHost(database, RealServices.NewKeyPrefix(), new(DateTimeOffset.UtcNow), settings, services: s => s.AddFakeLogging());
+        using var client = host.CreateClient();
+        var known = host.Services.GetRequiredService<KnownGroups>();
+        await Eventually.Until(() => known.Count is not null, "the known groups read");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // Learnt by the full read that follows each failed look at the changes.
+        await database.SeedAsync("arrival", 3);
+        await Eventually.Until(() => client.GetAnswerAsync("/ranking/arrival"), a => a.Status == HttpStatusCode.OK, "the new group readable");
+        await Eventually.Until(() => clock.Elapsed > TimeSpan.FromSeconds(3), "three seconds of polling");
+
+        // One failure a second at most, not one every 100 ms poll.
+        var failures = host.Services.GetFakeLogCollector().GetSnapshot().Count(r => r.Level == LogLevel.Warning && r.Message.Contains("Could not read the known groups", StringComparison.Ordinal));
+        Assert.InRange(failures, 1, (int)clock.Elapsed.TotalSeconds + 2);
     }
 
     [Fact]
