@@ -116,6 +116,21 @@ port_in_use() {
   (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# A port nothing uses, below the kernel's ephemeral range: a port picked inside
+# it can be taken by an outgoing connection before the server binds (CI saw a
+# test server fail with EADDRINUSE that way).
+free_port() {
+  local low port
+  low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  while :; do
+    port=$((10000 + RANDOM % (low - 10000)))
+    port_in_use "$port" && continue
+    [ -n "$(ss -Htan "sport = :$port" 2>/dev/null)" ] && continue
+    echo "$port"
+    return
+  done
+}
+
 # True while process $1 exists and is not a zombie (a container's PID 1 may be
 # slow to reap daemons that were reparented to it).
 pid_alive() {

@@ -56,13 +56,6 @@ engine="$suite_dir"
 [ -f "$engine/cli.mjs" ] || engine="$suite_dir/test-engine"
 [ -f "$engine/cli.mjs" ] || die "no cli.mjs in $suite_dir or its test-engine/"
 
-free_port() {
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 30000))
-    port_in_use "$port" || { echo "$port"; return; }
-  done
-}
 wait_port() {
   local i
   for ((i = 0; i < 200; i++)); do

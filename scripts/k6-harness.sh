@@ -75,9 +75,6 @@ psql "$db_uri" -q -v ON_ERROR_STOP=1 -c "
   FROM (SELECT 'g' || n AS g FROM generate_series(1, 40) n UNION ALL SELECT 'slow' || n FROM generate_series(1, 9) n) groups,
        generate_series(1, 110) u"
 
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
 
 urls=()
 unprotected=()
