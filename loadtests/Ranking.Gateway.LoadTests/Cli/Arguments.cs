@@ -120,6 +120,9 @@ internal sealed record Arguments
     /// <summary>compare-modes: short runs per mode at each of <see cref="Sizes"/> groups.</summary>
     public bool CostGrowth { get; init; }
 
+    /// <summary>compare-modes: an instance joins a third into the measured window and the first leaves two thirds in.</summary>
+    public bool Elastic { get; init; }
+
     public IReadOnlyList<int> Sizes { get; init; } = [1_000, 10_000, 100_000];
 
     /// <summary>queue-drain: the fleets to drain a backlog with, instances × consumer loops per instance.</summary>
@@ -200,6 +203,7 @@ internal sealed record Arguments
             Idle = result.GetValue(O.Idle) ?? period * (modes?.IdlePeriods ?? 0),
             SmokeRun = result.GetValue(O.Smoke),
             CostGrowth = result.GetValue(O.CostGrowth),
+            Elastic = result.GetValue(O.Elastic),
             Sizes = result.GetValue(O.Sizes) is { Length: > 0 } sizes ? sizes : [1_000, 10_000, 100_000],
             Fleets = result.GetValue(O.Fleets) is { Length: > 0 } fleets ? fleets : [(1, 1), (1, 2), (1, 4), (2, 1), (3, 1)],
             SharedRedis = result.GetValue(O.SharedRedis),
@@ -248,6 +252,11 @@ internal sealed record Arguments
         if (SmokeRun && CostGrowth)
         {
             throw new UsageException("--smoke and --cost-growth are different runs; give one.");
+        }
+
+        if (Elastic && (SmokeRun || CostGrowth))
+        {
+            throw new UsageException("--elastic is a plain compare-modes run; it does not combine with --smoke or --cost-growth.");
         }
 
         if (given(O.Sizes) && !CostGrowth)

@@ -49,7 +49,7 @@ internal static class RunnerCommand
         (Arguments.CompareModes, "The same read + write workload against each refresh mode (Ranking:Refresh:Mode) in turn, costs (SQL, Redis, "
             + "locks, CPU) and the staleness readers saw side by side; --smoke is a short variant with hard checks, --cost-growth short runs "
             + "at several group counts. Defaults below read full run / --smoke / --cost-growth.",
-            [O.Instances, .. Starts, .. Baselines, O.Groups, O.Rate, O.Zipf, O.Duration, O.Modes, O.Period, O.WriteShare, O.WriteZipf, O.LeadIn, O.Idle, O.Smoke, O.CostGrowth, O.Sizes, O.SharedRedis]),
+            [O.Instances, .. Starts, .. Baselines, O.Groups, O.Rate, O.Zipf, O.Duration, O.Modes, O.Period, O.WriteShare, O.WriteZipf, O.LeadIn, O.Idle, O.Smoke, O.CostGrowth, O.Elastic, O.Sizes, O.SharedRedis]),
         (Arguments.Purge, "A soft purge of every group (POST /_admin/purge, 1,000 groups a call) 5 s into a read load on every instance: the most "
             + "Top-N queries PostgreSQL ran at once against the bulkheads, how long until every purged group is fresh again, no 5xx, no MISS, "
             + "one origin query per group.",

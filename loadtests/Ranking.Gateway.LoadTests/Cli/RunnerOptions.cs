@@ -164,6 +164,11 @@ internal static class RunnerOptions
 
     public static readonly Option<bool> CostGrowth = new("--cost-growth") { Description = "Each mode briefly at each of --sizes groups; CompetingLocks also with --instances + 1." };
 
+    public static readonly Option<bool> Elastic = new("--elastic")
+    {
+        Description = "The measured window in thirds: one instance joins after the first, the first instance is taken out of the load and killed after the second.",
+    };
+
     public static readonly Option<int[]> Sizes = new("--sizes")
     {
         Description = "--cost-growth: group counts, comma-separated (default 1000,10000,100000).",

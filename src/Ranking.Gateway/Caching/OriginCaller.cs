@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using Ranking.Gateway.Hosting;
@@ -21,6 +22,23 @@ internal sealed partial class OriginCaller(CacheMetrics metrics, OriginHealth he
     private readonly ConditionalWeakTable<CachePolicy, ConcurrencyLimiter> _bulkheads = [];
 
     public async Task<Fetched> FetchAsync(IOrigin origin, string policyName, OriginRequest request)
+    {
+        using var activity = GatewayTracing.Source.StartActivity(GatewayTracing.OriginFetch);
+        activity?.SetTag(GatewayTracing.Policy, policyName).SetTag(GatewayTracing.FetchReason, request.Reason == FetchReason.Miss ? "miss" : "refresh");
+        var fetched = await FetchWithinBulkheadAsync(origin, policyName, request);
+        if (activity is not null)
+        {
+            activity.SetTag(GatewayTracing.Outcome, fetched.Failure is { } failure ? Outcome(failure.Kind) : fetched.Storable ? "ok" : "not-stored");
+            if (fetched.Failure is { } failed)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, failed.Message);
+            }
+        }
+
+        return fetched;
+    }
+
+    private async Task<Fetched> FetchWithinBulkheadAsync(IOrigin origin, string policyName, OriginRequest request)
     {
         var policy = request.Policy;
         using var slot = await AcquireSlotAsync(policy);

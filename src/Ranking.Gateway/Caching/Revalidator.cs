@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Ranking.Gateway.Caching.Redis;
 using Ranking.Gateway.Hosting;
 
@@ -58,7 +59,8 @@ internal sealed partial class Revalidator(
 
         var read = request;
         call = call with { Previous = stale };
-        _ = Task.Run(() => RevalidateAsync(read, call, stale), CancellationToken.None);
+        var cause = Activity.Current?.Context ?? default;
+        _ = Task.Run(() => RevalidateAsync(read, call, stale, cause), CancellationToken.None);
     }
 
     /// <summary>
@@ -76,8 +78,11 @@ internal sealed partial class Revalidator(
         return stored;
     }
 
-    private async Task RevalidateAsync(CacheRequest request, OriginRequest call, CacheEntry stale)
+    // A trace of its own, linked to the read that started it: the refresh outlives that request.
+    private async Task RevalidateAsync(CacheRequest request, OriginRequest call, CacheEntry stale, ActivityContext cause)
     {
+        using var activity = GatewayTracing.StartLinked(GatewayTracing.Refresh, cause);
+        activity?.SetTag(GatewayTracing.Policy, request.PolicyName);
         var outcome = "error";
         try
         {
@@ -101,6 +106,7 @@ internal sealed partial class Revalidator(
         {
             _revalidating.TryRemove(request.Key, out _);
             metrics.Revalidation(request.PolicyName, outcome);
+            activity?.SetTag(GatewayTracing.Outcome, outcome);
         }
     }
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using Ranking.Gateway.Caching.FreshnessPolicies;
 using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Hosting;
 
 namespace Ranking.Gateway.Caching;
 
@@ -18,8 +20,31 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
     /// <summary>Background refreshes this instance has started and not finished.</summary>
     public int ActiveRevalidations => revalidator.ActiveRevalidations;
 
-    /// <summary>The read path. Completes without allocating when the L1 holds a FRESH entry.</summary>
-    public async ValueTask<CacheLookup> GetAsync(CacheRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// The read path. Completes without allocating when the L1 holds a FRESH entry and no one listens for spans; with a
+    /// listener, in a <see cref="GatewayTracing.Lookup"/> span that says how it was answered.
+    /// </summary>
+    public ValueTask<CacheLookup> GetAsync(CacheRequest request, CancellationToken cancellationToken) =>
+        GatewayTracing.Source.HasListeners() ? TracedGetAsync(request, cancellationToken) : LookupAsync(request, cancellationToken);
+
+    private async ValueTask<CacheLookup> TracedGetAsync(CacheRequest request, CancellationToken cancellationToken)
+    {
+        using var activity = GatewayTracing.Source.StartActivity(GatewayTracing.Lookup);
+        activity?.SetTag(GatewayTracing.Policy, request.PolicyName);
+        var lookup = await LookupAsync(request, cancellationToken);
+        if (activity is not null)
+        {
+            activity.SetTag(GatewayTracing.CacheStatus, lookup.Failure is null ? CacheStatusNames.Of(lookup.Status) : "ERROR");
+            if (lookup.Failure is { } failure)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, failure.Message);
+            }
+        }
+
+        return lookup;
+    }
+
+    private async ValueTask<CacheLookup> LookupAsync(CacheRequest request, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Ranking.Gateway.Admin;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
@@ -99,9 +100,15 @@ public static class GatewayServiceCollectionExtensions
         services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", tags: ["ready"])
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        var telemetry = services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CacheMetrics.MeterName)
             .AddPrometheusExporter());
+        if (GatewayTracing.ExportsByEnvironment(configuration))
+        {
+            // Only with an exporter: a tracer provider listens to the sources, and a listened-to source makes spans.
+            telemetry.WithTracing(tracing => tracing.AddGatewaySources().AddOtlpExporter());
+        }
+
         return services;
     }
 

@@ -28,6 +28,15 @@ internal sealed partial class GroupRefresher(
     /// <returns>Each group's outcome.</returns>
     public async Task<IReadOnlyDictionary<string, Refreshed>> RefreshBatchAsync(IReadOnlyList<string> groups)
     {
+        using var activity = GatewayTracing.Source.StartActivity(GatewayTracing.Batch);
+        activity?.SetTag(GatewayTracing.Policy, reader.PolicyName).SetTag(GatewayTracing.Groups, groups.Count);
+        var outcomes = await RecomputeAsync(groups);
+        activity?.SetTag(GatewayTracing.Outcome, outcomes.Values.All(o => o.Succeeded) ? "ok" : outcomes.Values.Any(o => o.Succeeded) ? "partial" : "failed");
+        return outcomes;
+    }
+
+    private async Task<IReadOnlyDictionary<string, Refreshed>> RecomputeAsync(IReadOnlyList<string> groups)
+    {
         var startedAt = time.GetUtcNow();
         var started = time.GetTimestamp();
         IReadOnlyDictionary<string, OriginResponse> answers;

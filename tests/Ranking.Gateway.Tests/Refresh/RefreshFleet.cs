@@ -53,9 +53,9 @@ public sealed class RefreshFleet : IAsyncDisposable
     }
 
     /// <summary>Starts a host (its background refresh work starts with it) and returns it with a client.</summary>
-    public (GatewayHost Host, HttpClient Client) Start(IDictionary<string, string?> settings)
+    public (GatewayHost Host, HttpClient Client) Start(IDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
     {
-        var host = new GatewayHost(Database, Prefix, Time, settings);
+        var host = new GatewayHost(Database, Prefix, Time, settings, services: services);
         var started = (host, host.CreateClient());
         _hosts.Add(started);
         return started;

@@ -19,7 +19,7 @@ internal static class CompareModesScenario
         var plans = args.CostGrowth ? CostGrowthPlans(args) : [.. args.Modes.Select(m => new ModePlan(m, args.Groups, args.Instances, m))];
         var report = new RunReport
         {
-            Scenario = args.SmokeRun ? "compare-modes-smoke" : args.CostGrowth ? "compare-modes-cost" : Arguments.CompareModes,
+            Scenario = args.SmokeRun ? "compare-modes-smoke" : args.CostGrowth ? "compare-modes-cost" : args.Elastic ? "compare-modes-elastic" : Arguments.CompareModes,
             Title = args.CostGrowth
                 ? $"compare-modes --cost-growth: {string.Join(", ", args.Modes)} at {string.Join(" / ", args.Sizes.Select(s => s.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)))} groups"
                 : $"compare-modes{(args.SmokeRun ? " --smoke" : "")}: {string.Join(", ", args.Modes)} over {args.Groups:N0} groups at {args.Rate:N0} req/s",
@@ -48,6 +48,11 @@ internal static class CompareModesScenario
         {
             report.Tables.Add(ModeTable.Build(results, args.Period, args.Users));
             report.Bars.AddRange(ModeCharts.Compare(results, args.Period, args.Users));
+        }
+
+        if (args.Elastic)
+        {
+            report.Tables.Add(ElasticTable.Build(results, args.Period, args.Users));
         }
 
         ModeChecks.Add(report, results, args.Period, args.Users, quantitiesAreHard: args.SmokeRun);

@@ -11,6 +11,7 @@ namespace Ranking.Gateway.LoadTests.Scenarios.Modes;
 /// <param name="Gauges">The largest value each queue gauge reached during the window.</param>
 /// <param name="GroupsReadPerPeriod">Distinct groups read per refresh period, averaged over the window.</param>
 /// <param name="IdleWrites">Group writes committed from one period before the idle window to its end, and the distinct groups among them.</param>
+/// <param name="Elastic">With --elastic, the measured window's thirds: before the join, after it, after the leave.</param>
 /// <param name="ChangedGroupsPerPeriod">Distinct groups the writer changed per refresh period, averaged over the window.</param>
 internal sealed record ModeResult(
     ModePlan Plan,
@@ -26,6 +27,7 @@ internal sealed record ModeResult(
     (long Writes, int Groups) WindowWrites,
     double ChangedGroupsPerPeriod,
     (double P50, double P99, double Max) WriteLatencyMs,
+    IReadOnlyList<ElasticWindow> Elastic,
     IReadOnlyList<string> Setup,
     IReadOnlyList<string> Problems);
 
@@ -38,3 +40,6 @@ internal sealed record FirstReads(int Reads, int Misses, LatencySummary MissLate
         LatencySummary.Of(samples.Where(s => s.Answer == CacheAnswer.Miss)),
         samples.Count(s => !s.IsSuccess));
 }
+
+/// <summary>A part of an --elastic run's window: what it cost, the reads in it and the staleness they saw.</summary>
+internal sealed record ElasticWindow(string Label, CostDelta Cost, Sample[] Reads, StalenessSummary Staleness);

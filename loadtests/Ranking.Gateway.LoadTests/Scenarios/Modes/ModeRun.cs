@@ -70,7 +70,7 @@ internal static class ModeRun
             await stopWriter.CancelAsync();
             await writing;
 
-            var (phase, start, end, gauges, answers) = measured;
+            var (phase, start, end, gauges, answers, marks) = measured;
             var leadTicks = (long)(args.LeadIn.TotalSeconds * Stopwatch.Frequency);
             var window = phase.Samples.Where(s => s.StartTicks >= leadTicks).Select(s => s with { StartTicks = s.StartTicks - leadTicks }).ToArray();
             var reads = new PhaseResult(plan.Label, phase.Description, window, args.Duration, phase.NotSent, phase.Late);
@@ -90,6 +90,7 @@ internal static class ModeRun
                 writes.Between(start.At.UtcTicks, end.At.UtcTicks),
                 ChangedGroupsPerPeriod(writes, start.At, end.At, args.Period),
                 writes.CommitLatency(),
+                args.Elastic ? [.. marks.Zip(marks.Skip(1), (from, to) => Window(from, to, phase, answers, writes))] : [],
                 setup,
                 new[] { sql.Problem, redis.Problem }.OfType<string>().ToArray());
         }
@@ -100,37 +101,77 @@ internal static class ModeRun
         }
     }
 
-    private static async Task<(PhaseResult Phase, CostSnapshot Start, CostSnapshot End, IReadOnlyDictionary<string, double> Gauges, ObservedAnswer[] Answers)> ReadAsync(
+    private static async Task<(PhaseResult Phase, CostSnapshot Start, CostSnapshot End, IReadOnlyDictionary<string, double> Gauges, ObservedAnswer[] Answers, List<Mark> Marks)> ReadAsync(
         TestBed bed, Arguments args, ModePlan plan, CostProbe probe, CancellationToken cancellationToken)
     {
         var zipf = new ZipfSampler(plan.Groups, args.Zipf);
-        var instances = bed.Gateways;
+        var instances = bed.Gateways.ToArray();
         RequestPlan requests = (n, _) =>
         {
             var group = zipf.Next(RequestRandom.Uniform(args.Seed, n));
-            return (bed.RankingUri(instances[(int)(n % instances.Count)], $"g{group}"), group);
+            var targets = Volatile.Read(ref instances);
+            return (bed.RankingUri(targets[(int)(n % targets.Length)], $"g{group}"), group);
         };
 
         CostSnapshot? start = null, end = null;
         IReadOnlyDictionary<string, double> gauges = new Dictionary<string, double>();
+        var marks = new List<Mark>();
         async Task MeasureAsync(long phaseStart)
         {
+            async Task<CostSnapshot> MarkAsync(string next)
+            {
+                var snapshot = await probe.ReadAsync(cancellationToken);
+                marks.Add(new Mark(snapshot, (long)(Stopwatch.GetElapsedTime(phaseStart).TotalSeconds * Stopwatch.Frequency), next));
+                return snapshot;
+            }
+
             await DelayUntilAsync(phaseStart, args.LeadIn, cancellationToken);
-            start = await probe.ReadAsync(cancellationToken);
+            start = await MarkAsync($"before: {instances.Length} instances");
             var sampling = GaugeSampler.RunAsync(probe, args.Duration, cancellationToken);
+            if (args.Elastic)
+            {
+                // An instance joins a third in (started as the others were; load goes to it once it answers), and the
+                // first instance leaves two thirds in: taken out of the load first, as a load balancer would, then
+                // killed (SIGKILL: in Queue mode it holds the producer's lease and may be in the middle of a batch).
+                var third = args.Duration / 3;
+                await DelayUntilAsync(phaseStart, args.LeadIn + third, cancellationToken);
+                await MarkAsync($"after the join: {instances.Length + 1} instances (the joiner's start-up included)");
+                var joiner = await bed.StartVariantAsync($"gateway-{instances.Length + 1}-joined", []);
+                probe.Add(joiner.Url, () => joiner.CpuTime);
+                Volatile.Write(ref instances, [.. instances, joiner.Url]);
+
+                await DelayUntilAsync(phaseStart, args.LeadIn + 2 * third, cancellationToken);
+                var leaving = bed.Started[0];
+                Volatile.Write(ref instances, [.. instances.Where(i => i != leaving.Url)]);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); // what it was answering finishes
+                await MarkAsync($"after the leave: {instances.Length} instances (gateway-1 killed)");
+                probe.Retire(leaving.Url);
+                await leaving.KillAsync();
+            }
+
             await DelayUntilAsync(phaseStart, args.LeadIn + args.Duration, cancellationToken);
-            end = await probe.ReadAsync(cancellationToken);
+            end = await MarkAsync("");
             gauges = await sampling;
         }
 
-        var description = $"Zipf s={args.Zipf:0.##} over {plan.Groups:N0} groups at {args.Rate:N0} req/s, {instances.Count} instances, "
-            + $"writes to {args.WriteShare:0.##%} of the groups a second{(args.WriteZipf > 0 ? $" (Zipf s={args.WriteZipf:0.##}, hot groups written most)" : "")}; {args.LeadIn.TotalSeconds:0.#} s lead-in, then {args.Duration.TotalSeconds:0.#} s measured";
+        var description = $"Zipf s={args.Zipf:0.##} over {plan.Groups:N0} groups at {args.Rate:N0} req/s, {instances.Length} instances, "
+            + $"writes to {args.WriteShare:0.##%} of the groups a second{(args.WriteZipf > 0 ? $" (Zipf s={args.WriteZipf:0.##}, hot groups written most)" : "")}; {args.LeadIn.TotalSeconds:0.#} s lead-in, then {args.Duration.TotalSeconds:0.#} s measured"
+            + (args.Elastic ? ", one instance joining a third in and the first leaving (killed) two thirds in" : "");
         Console.Error.WriteLine($"{plan.Label}: {description} ...");
         await Burst.WarmConnectionsAsync(bed.Client, instances, 64);
         var answers = new AnswerLog();
         var phase = await OpenLoop.RunAsync(bed.Client, plan.Label, description, args.Rate!.Value, args.LeadIn + args.Duration, requests, args.Seed, MeasureAsync, answers);
-        return (phase, start!, end!, gauges, answers.Snapshot());
+        return (phase, start!, end!, gauges, answers.Snapshot(), marks);
     }
+
+    private static ElasticWindow Window(Mark from, Mark to, PhaseResult phase, ObservedAnswer[] answers, WriteLog writes) => new(
+        from.Next,
+        to.Snapshot.Since(from.Snapshot),
+        [.. phase.Samples.Where(s => s.StartTicks >= from.Ticks && s.StartTicks < to.Ticks)],
+        StalenessSummary.Of(answers, writes, from.Snapshot.At.UtcTicks, to.Snapshot.At.UtcTicks));
+
+    /// <summary>A snapshot taken during the reads, when (Stopwatch ticks since the phase began), and what the window after it is.</summary>
+    private sealed record Mark(CostSnapshot Snapshot, long Ticks, string Next);
 
     // A backlog of about two periods of changes (at least one batch) is the running state, not start-up.
     private static async Task<string> DrainAsync(CostProbe probe, Arguments args, ModePlan plan, CancellationToken cancellationToken)

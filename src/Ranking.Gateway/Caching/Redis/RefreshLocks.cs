@@ -1,3 +1,4 @@
+using Ranking.Gateway.Hosting;
 using RedLockNet;
 using RedLockNet.SERedis;
 using RedLockNet.SERedis.Configuration;
@@ -32,14 +33,16 @@ internal sealed class RefreshLocks : IDisposable
             return null;
         }
 
+        using var activity = GatewayTracing.Source.StartActivity(GatewayTracing.Lock);
         var redLock = await _factory.CreateLockAsync(_access.LockKey(key), expiry);
+        var outcome = redLock.IsAcquired ? "acquired" : redLock.Status == RedLockStatus.Conflicted ? "busy" : "failed";
+        activity?.SetTag(GatewayTracing.LockAcquired, redLock.IsAcquired).SetTag(GatewayTracing.Outcome, outcome);
+        _metrics.LockAttempt(outcome);
         if (redLock.IsAcquired)
         {
-            _metrics.LockAttempt("acquired");
             return redLock;
         }
 
-        _metrics.LockAttempt(redLock.Status == RedLockStatus.Conflicted ? "busy" : "failed");
         await redLock.DisposeAsync();
         return null;
     }

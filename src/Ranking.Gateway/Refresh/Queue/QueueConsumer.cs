@@ -157,6 +157,7 @@ internal sealed partial class QueueConsumer(
             return;
         }
 
+        using var activity = GatewayTracing.StartProcess(work.Select(i => i.TraceParent), work.Count);
         await deliveries.TakeAsync(work);
         IReadOnlyDictionary<string, Refreshed> outcomes;
         using (var working = new CancellationTokenSource())

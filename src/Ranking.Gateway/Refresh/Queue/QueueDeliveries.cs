@@ -134,5 +134,5 @@ internal sealed class QueueDeliveries(RefreshQueue queue)
             [RefreshQueue.ConsumerGroup, item.Id, item.Group, item.ChangedAtMs, item.Deliveries, error]);
 
     private static QueueItem Item(QueueShard shard, StreamEntry entry, long deliveries, string? lastError) =>
-        new(shard, entry.Id!, (string?)entry["g"] ?? "", (long?)entry["t"] ?? 0, deliveries, lastError);
+        new(shard, entry.Id!, (string?)entry["g"] ?? "", (long?)entry["t"] ?? 0, deliveries, lastError, (string?)entry["tp"]);
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Ranking;
 using StackExchange.Redis;
 
@@ -11,12 +13,17 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// </summary>
 internal sealed class QueueIntake(RefreshQueue queue)
 {
-    // Queues each group unless it is already queued and not yet taken. ARGV: queued-at, then (group, changed-at) pairs.
+    // Queues each group unless it is already queued and not yet taken. ARGV: queued-at, the queueing span's traceparent
+    // (empty without tracing), then (group, changed-at) pairs.
     private const string EnqueueScript = """
         local added = 0
-        for i = 2, #ARGV, 2 do
+        for i = 3, #ARGV, 2 do
           if redis.call('SADD', KEYS[1], ARGV[i]) == 1 then
-            redis.call('XADD', KEYS[2], '*', 'g', ARGV[i], 't', ARGV[i + 1], 'q', ARGV[1])
+            if ARGV[2] == '' then
+              redis.call('XADD', KEYS[2], '*', 'g', ARGV[i], 't', ARGV[i + 1], 'q', ARGV[1])
+            else
+              redis.call('XADD', KEYS[2], '*', 'g', ARGV[i], 't', ARGV[i + 1], 'q', ARGV[1], 'tp', ARGV[2])
+            end
             added = added + 1
           end
         end
@@ -69,12 +76,22 @@ internal sealed class QueueIntake(RefreshQueue queue)
     /// <returns>How many of the groups were queued (the others already were).</returns>
     public async Task<long> EnqueueAsync(IReadOnlyCollection<GroupChange> changes, DateTimeOffset now)
     {
+        if (changes.Count == 0)
+        {
+            return 0;
+        }
+
+        using var activity = GatewayTracing.Source.StartActivity(GatewayTracing.Publish, ActivityKind.Producer);
+        activity?.SetTag(GatewayTracing.MessagingSystem, "redis").SetTag(GatewayTracing.MessagingOperationType, "send")
+            .SetTag(GatewayTracing.MessagingOperationName, "XADD").SetTag(GatewayTracing.MessagingBatchCount, changes.Count);
+        var traceParent = GatewayTracing.TraceParent(activity) ?? "";
         var database = queue.Database;
         var perShard = changes.GroupBy(c => queue.ShardOf(c.Group)).Select(async shard =>
         {
             RedisValue[] args =
             [
                 now.ToUnixTimeMilliseconds(),
+                traceParent,
                 .. shard.SelectMany(c => new RedisValue[] { c.Group, new DateTimeOffset(c.ChangedAt, TimeSpan.Zero).ToUnixTimeMilliseconds() }),
             ];
             return (long)await database.ScriptEvaluateAsync(EnqueueScript, [shard.Key.Queued, shard.Key.Stream], args);

@@ -113,6 +113,7 @@ internal sealed partial class QueueProducer(
     /// </summary>
     public async Task PassAsync(CancellationToken stopping)
     {
+        using var activity = GatewayTracing.Source.StartActivity(GatewayTracing.ProducerPass);
         var settings = options.Value.Refresh;
         var started = time.GetTimestamp();
         try
@@ -151,6 +152,8 @@ internal sealed partial class QueueProducer(
             {
                 await intake.WakeConsumersAsync();
             }
+
+            activity?.SetTag(GatewayTracing.Groups, queued);
 
             // The gauges (leader, queue) speak for the leader alone: a pass that outlived this instance's lease says nothing.
             var stats = await queue.StatsAsync(now);
