@@ -48,6 +48,19 @@ if [ ${#k6_scripts[@]} -gt 0 ]; then
   fi
 fi
 
+# The operator console's browser tests (Admin/ConsoleTests) drive Debian's Chromium through Playwright (whose own
+# browser download cannot work without the internet); installed here where it is missing and we may. Without it
+# those tests are skipped and say why.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    info "chromium: not installed, installing it with apt-get for the console's browser tests (quiet)..."
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || warn "chromium could not be installed: the console's browser tests will be skipped"
+  else
+    warn "chromium is not installed (apt-get install chromium): the console's browser tests will be skipped"
+  fi
+fi
+
 # .NET 10's `dotnet new sln` writes .slnx; accept either.
 sln=Ranking.Gateway.sln
 if [ ! -f "$sln" ] && [ -f Ranking.Gateway.slnx ]; then sln=Ranking.Gateway.slnx; fi

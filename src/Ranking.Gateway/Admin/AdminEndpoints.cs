@@ -5,7 +5,9 @@ namespace Ranking.Gateway.Admin;
 /// <summary>
 /// <c>/_admin/ranking/{group}</c> and <c>/_admin/routes/{routeId}/{**path}</c>: an entry's state (GET), purge (DELETE),
 /// refresh now (POST <c>…/refresh</c>); <c>/_admin/queue/dead</c>: the Queue mode's dead letters (<see cref="QueueAdmin"/>);
-/// <c>POST /_admin/purge</c>: many entries by key, group and tag, soft or hard (<see cref="PurgeAdmin"/>).
+/// <c>POST /_admin/purge</c>: many entries by key, group and tag, soft or hard (<see cref="PurgeAdmin"/>);
+/// <c>GET /_admin/overview</c>: what the operator console shows (<see cref="Overview"/>); <c>/_admin/</c>: the console
+/// itself (<see cref="AdminConsole"/>).
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -26,7 +28,9 @@ internal static class AdminEndpoints
             return endpoints;
         }
 
+        endpoints.MapConsole();
         admin.AddEndpointFilter<AdminGate>();
+        admin.MapGet("/overview", (Overview overview) => overview.GetAsync());
         admin.MapGet("/ranking/{group}", RankingStateAsync);
         admin.MapDelete("/ranking/{group}", PurgeRankingAsync);
         admin.MapPost("/ranking/{group}/" + Refresh, RefreshRankingAsync);

@@ -10,4 +10,5 @@ namespace Ranking.Gateway.Admin;
 [JsonSerializable(typeof(LettersDone))]
 [JsonSerializable(typeof(PurgeRequest))]
 [JsonSerializable(typeof(PurgeDone))]
+[JsonSerializable(typeof(OverviewState))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -17,6 +17,9 @@ internal static class AdminServiceCollectionExtensions
         services.TryAddSingleton<PurgeAdmin>();
         services.TryAddSingleton<PurgePacer>();
         services.AddHostedService(sp => sp.GetRequiredService<PurgePacer>());
+        services.TryAddSingleton<InstanceRegistry>();
+        services.TryAddSingleton<Overview>();
+        services.AddHostedService(sp => sp.GetRequiredService<InstanceRegistry>());
         return services;
     }
 }

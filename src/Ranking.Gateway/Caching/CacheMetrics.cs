@@ -21,6 +21,8 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _fetchesRejected;
     private readonly Counter<long> _notStored;
     private readonly Counter<long> _unchanged;
+    private readonly long[] _answered = new long[CacheStatusNames.All.Count];
+    private long _originCalls;
 
     public CacheMetrics(IMeterFactory meterFactory)
     {
@@ -77,8 +79,15 @@ internal sealed class CacheMetrics
         _redisFailures.Add(0);
     }
 
+    /// <summary>Answers this instance gave since it started, by status (for the operator console; metrics are the record).</summary>
+    public long Answered(CacheStatus status) => Interlocked.Read(ref _answered[(int)status]);
+
+    /// <summary>Single-key origin calls this instance made since it started, whatever their outcome.</summary>
+    public long OriginCalls => Interlocked.Read(ref _originCalls);
+
     public void Answer(string policy, CacheStatus status, TimeSpan age)
     {
+        Interlocked.Increment(ref _answered[(int)status]);
         var tags = new TagList { { "policy", policy }, { "status", CacheStatusNames.Of(status) } };
         _answers.Add(1, tags);
         _entryAge.Record(Math.Max(0, age.TotalSeconds), tags);
@@ -86,6 +95,7 @@ internal sealed class CacheMetrics
 
     public void OriginQuery(string policy, string outcome, TimeSpan duration)
     {
+        Interlocked.Increment(ref _originCalls);
         var tags = new TagList { { "policy", policy }, { "outcome", outcome } };
         _originQueries.Add(1, tags);
         _originDuration.Record(duration.TotalSeconds, tags);

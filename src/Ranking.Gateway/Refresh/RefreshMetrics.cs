@@ -18,6 +18,7 @@ internal sealed class RefreshMetrics
     private readonly Counter<long> _batches;
     private readonly Histogram<double> _batchDuration;
     private QueueStats? _queue;
+    private long _batchCalls;
 
     public RefreshMetrics(IMeterFactory meterFactory)
     {
@@ -96,8 +97,12 @@ internal sealed class RefreshMetrics
 
     public void DeadLettered() => _deadLettered.Add(1);
 
+    /// <summary>Batched recompute statements this instance ran since it started (for the operator console).</summary>
+    public long BatchCalls => Interlocked.Read(ref _batchCalls);
+
     public void Batch(string policy, string outcome, TimeSpan duration)
     {
+        Interlocked.Increment(ref _batchCalls);
         var tags = new TagList { { "policy", policy }, { "outcome", outcome } };
         _batches.Add(1, tags);
         _batchDuration.Record(duration.TotalSeconds, tags);

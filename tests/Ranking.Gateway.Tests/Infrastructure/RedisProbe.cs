@@ -15,7 +15,9 @@ public sealed class RedisProbe : IAsyncDisposable
         new(await ConnectionMultiplexer.ConnectAsync(RealServices.Redis));
 
     /// <summary>Every key under <paramref name="prefix"/> (SCAN), in ordinal order.</summary>
-    public Task<string[]> KeysAsync(string prefix) => ScanAsync(_redis, prefix + "*");
+    /// <summary>The cache's keys under <paramref name="prefix"/>: every key but the instances' heartbeat (<c>{prefix}instances</c>).</summary>
+    public async Task<string[]> KeysAsync(string prefix) =>
+        [.. (await ScanAsync(_redis, prefix + "*")).Where(k => k != prefix + "instances")];
 
     /// <summary>
     /// Every key matching <paramref name="pattern"/> (SCAN), in ordinal order: on every primary, since a Redis Cluster

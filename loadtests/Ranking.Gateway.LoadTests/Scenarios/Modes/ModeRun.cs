@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using StackExchange.Redis;
 using Ranking.Gateway.LoadTests.Cli;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Measurement;
@@ -142,9 +143,10 @@ internal static class ModeRun
 
                 await DelayUntilAsync(phaseStart, args.LeadIn + 2 * third, cancellationToken);
                 var leaving = bed.Started[0];
+                var leader = plan.Mode == "Queue" && await LeaderPidAsync(bed) == leaving.Id ? ", the producer's leader" : "";
                 Volatile.Write(ref instances, [.. instances.Where(i => i != leaving.Url)]);
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken); // what it was answering finishes
-                await MarkAsync($"after the leave: {instances.Length} instances (gateway-1 killed)");
+                await MarkAsync($"after the leave: {instances.Length} instances (gateway-1 killed{leader})");
                 probe.Retire(leaving.Url);
                 await leaving.KillAsync();
             }
@@ -172,6 +174,14 @@ internal static class ModeRun
 
     /// <summary>A snapshot taken during the reads, when (Stopwatch ticks since the phase began), and what the window after it is.</summary>
     private sealed record Mark(CostSnapshot Snapshot, long Ticks, string Next);
+
+    // The process id in the name of the instance holding the Queue producer's lease ("host:pid:random"), or null.
+    private static async Task<int?> LeaderPidAsync(TestBed bed)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(bed.Redis.ConnectionString);
+        var holder = (string?)await redis.GetDatabase().StringGetAsync($"lt-{bed.RunId}:{{refresh:leader}}");
+        return holder?.Split(':') is [_, var pid, _] && int.TryParse(pid, out var id) ? id : null;
+    }
 
     // A backlog of about two periods of changes (at least one batch) is the running state, not start-up.
     private static async Task<string> DrainAsync(CostProbe probe, Arguments args, ModePlan plan, CancellationToken cancellationToken)

@@ -130,8 +130,21 @@ internal sealed class RefreshQueue
     /// <summary>The shards' lengths, pending and dead-letter counts added up; the ages of the oldest item of any shard.</summary>
     public async Task<QueueStats> StatsAsync(DateTimeOffset now)
     {
+        var shards = await ShardStatsAsync(now);
+        return new QueueStats(
+            shards.Sum(s => s.Length),
+            shards.Sum(s => s.Pending),
+            shards.Sum(s => s.DeadLetters),
+            shards.Max(s => s.OldestChangeAge),
+            shards.Max(s => s.OldestQueuedAge),
+            shards.Max(s => s.OldestDeadLetterAge));
+    }
+
+    /// <summary>Each shard in use: its length, pending and dead-letter counts, and the ages of its oldest items.</summary>
+    public async Task<QueueStats[]> ShardStatsAsync(DateTimeOffset now)
+    {
         var database = Database;
-        var shards = await Task.WhenAll(ShardsInUse.Select(async shard =>
+        return await Task.WhenAll(ShardsInUse.Select(async shard =>
         {
             var length = database.StreamLengthAsync(shard.Stream);
             var pending = database.StreamPendingAsync(shard.Stream, ConsumerGroup);
@@ -142,13 +155,6 @@ internal sealed class RefreshQueue
             var first = oldest.Result.FirstOrDefault();
             return new QueueStats(length.Result, pending.Result.PendingMessageCount, dead.Result, AgeOf(first, "t"), AgeOf(first, "q"), DeadFor(oldestDead.Result.FirstOrDefault()));
         }));
-        return new QueueStats(
-            shards.Sum(s => s.Length),
-            shards.Sum(s => s.Pending),
-            shards.Sum(s => s.DeadLetters),
-            shards.Max(s => s.OldestChangeAge),
-            shards.Max(s => s.OldestQueuedAge),
-            shards.Max(s => s.OldestDeadLetterAge));
 
         // A dead letter's stream id starts with the Redis server's clock (ms) when it was dead-lettered.
         TimeSpan DeadFor(StreamEntry entry) =>
