@@ -5,6 +5,7 @@ using Ranking.Gateway.Caching;
 using Ranking.Gateway.Hosting;
 using Ranking.Gateway.Refresh.Queue;
 using Ranking.Gateway.Tests.Infrastructure;
+using Ranking.Gateway.Tests.Proxy;
 using Ranking.Gateway.Tests.Refresh;
 
 namespace Ranking.Gateway.Tests.Hosting;
@@ -53,6 +54,26 @@ public sealed class TracingTests : IAsyncLifetime
         Assert.Contains("ranking_scores", Statement(sql));
         Assert.Contains(trace, s => IsRedisRead(s) && lookup.IsAncestorOf(s, trace));
         Assert.DoesNotContain(trace.SelectMany(s => s.TagObjects), t => t.Value is string v && v.Contains("m1", StringComparison.Ordinal) && !t.Key.StartsWith("url", StringComparison.Ordinal) && !t.Key.StartsWith("http", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_miss_on_a_cached_route_traces_the_fill_upstream_under_the_origin_fetch()
+    {
+        await using var upstream = new UpstreamServer();
+        await upstream.StartAsync();
+        await using var host = ProxyHosts.Create(_fleet.Database, _fleet.Prefix, _fleet.Time, upstream, services: Tracing);
+        using var client = host.CreateClient();
+
+        var traceId = ActivityTraceId.CreateRandom();
+        Assert.Equal("MISS", (await client.SendAnswerAsync(Traced("/api/items/traced", traceId))).CacheStatus);
+
+        var trace = await _spans.TraceAsync(traceId, t => t.Any(s => s.Kind == ActivityKind.Client && s.Source.Name == "System.Net.Http"));
+        var lookup = Assert.Single(trace, s => s.OperationName == GatewayTracing.Lookup);
+        Assert.Equal(("MISS", "upstream"), (lookup.GetTagItem(GatewayTracing.CacheStatus), lookup.GetTagItem(GatewayTracing.Policy)));
+        var fetch = Assert.Single(trace, s => s.OperationName == GatewayTracing.OriginFetch);
+        var call = Assert.Single(trace, s => s.Kind == ActivityKind.Client && s.Source.Name == "System.Net.Http");
+        Assert.True(fetch.IsAncestorOf(call, trace));
+        Assert.Equal(200, call.GetTagItem("http.response.status_code"));
     }
 
     [Fact]
@@ -109,9 +130,10 @@ public sealed class TracingTests : IAsyncLifetime
     }
 
     private (GatewayHost Host, HttpClient Client) Start(string mode, params (string Key, string Value)[] more) =>
-        _fleet.Start(
-            _fleet.Settings(mode, more.ToDictionary(m => m.Key, m => (string?)m.Value)),
-            services => services.AddOpenTelemetry().WithTracing(tracing => tracing.AddGatewaySources().AddInMemoryExporter(_spans)));
+        _fleet.Start(_fleet.Settings(mode, more.ToDictionary(m => m.Key, m => (string?)m.Value)), Tracing);
+
+    private void Tracing(IServiceCollection services) =>
+        services.AddOpenTelemetry().WithTracing(tracing => tracing.AddGatewaySources().AddInMemoryExporter(_spans));
 
     private static HttpRequestMessage Traced(string path, ActivityTraceId traceId)
     {
