@@ -8,10 +8,9 @@ namespace Ranking.Gateway.Refresh;
 internal sealed class GroupCatalog(NpgsqlDataSource database, IOptions<RankingOptions> options)
 {
     /// <summary>Every group id in order, a page at a time; only one page is in memory.</summary>
-    public async IAsyncEnumerable<IReadOnlyList<string>> PagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<IReadOnlyList<string>> PagesAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, string after = "")
     {
         var pageSize = options.Value.Refresh.PageSize;
-        var after = "";
         while (true)
         {
             var page = new List<string>(pageSize);

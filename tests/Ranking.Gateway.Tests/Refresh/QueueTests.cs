@@ -62,6 +62,27 @@ public sealed class QueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_first_pass_cut_short_resumes_after_the_last_group_it_queued_instead_of_queueing_every_group_again()
+    {
+        await SeedAsync("r", 6);
+
+        // What a first pass leaves when it queued r1..r3 and then failed (a Redis timeout): its start and its last group.
+        var start = DateTime.UtcNow;
+        await Redis.HashSetAsync(_fleet.Prefix + "{refresh:first-pass}", [new("start", (start - DateTime.UnixEpoch).Ticks / 10), new("after", "r3")]);
+        var hosts = StartInstances(1, ("Ranking:Refresh:WatermarkOverlap", "00:00:00"));
+
+        await Eventually.Until(async () => await Redis.KeyExistsAsync(_fleet.Prefix + "{refresh:watermark}"), w => w, "the first pass finished");
+        await HandledAsync(hosts, 3);
+
+        // Only r4..r6 were queued; the pass's record is gone and the watermark is its start.
+        Assert.Equal(3, Handled(hosts));
+        Assert.False(await Redis.KeyExistsAsync(_fleet.Prefix + "{refresh:first-pass}"));
+        Assert.Equal((start - DateTime.UnixEpoch).Ticks / 10, (long)await Redis.StringGetAsync(_fleet.Prefix + "{refresh:watermark}"));
+        Assert.Equal("FRESH", (await hosts[0].Client.GetAnswerAsync("/ranking/r5")).CacheStatus);
+        Assert.Equal(0, await _fleet.Database.OriginQueriesAsync());
+    }
+
+    [Fact]
     public async Task A_change_written_to_postgres_is_served_fresh_within_one_period_with_no_miss()
     {
         await SeedAsync("c", 3);

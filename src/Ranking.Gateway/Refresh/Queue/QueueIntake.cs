@@ -144,6 +144,19 @@ internal sealed class QueueIntake(RefreshQueue queue)
         return value.IsNull ? null : DateTime.UnixEpoch.AddTicks((long)value * 10);
     }
 
+    /// <summary>An unfinished first pass: when it started (the database's clock) and the last group it queued; or null.</summary>
+    public async Task<(DateTime Start, string After)?> GetFirstPassAsync()
+    {
+        var fields = await queue.Database.HashGetAsync(queue.FirstPass, ["start", "after"]);
+        return fields[0].IsNull || fields[1].IsNull ? null : (DateTime.UnixEpoch.AddTicks((long)fields[0] * 10), (string)fields[1]!);
+    }
+
+    /// <summary>Records that a first pass begun at <paramref name="start"/> has queued every group up to <paramref name="after"/>.</summary>
+    public Task SetFirstPassAsync(DateTime start, string after) =>
+        queue.Database.HashSetAsync(queue.FirstPass, [new("start", (start - DateTime.UnixEpoch).Ticks / 10), new("after", after)]);
+
+    public Task ClearFirstPassAsync() => queue.Database.KeyDeleteAsync(queue.FirstPass);
+
     public Task AdvanceWatermarkAsync(DateTime watermark) =>
         queue.Database.ScriptEvaluateAsync(AdvanceScript, [queue.Watermark], [(watermark - DateTime.UnixEpoch).Ticks / 10]);
 

@@ -24,7 +24,8 @@ namespace Ranking.Gateway.Refresh.Queue;
 /// group ids to (its name is the writers' contract, so it does not depend on the shard count), with
 /// <c>{prefix}{refresh}:dirty:taken</c> in its slot, the marks a producer has taken and not yet queued;
 /// <c>{prefix}{refresh:leader}</c>, <c>{prefix}{refresh:watermark}</c>, <c>{prefix}{refresh:vouch}</c> — the producer's
-/// lease, how far it has read changes, and until when it vouches for cached entries; <c>{prefix}{refresh:shards}</c>, the
+/// lease, how far it has read changes, and until when it vouches for cached entries; <c>{prefix}{refresh:first-pass}</c>,
+/// how far an unfinished first pass got; <c>{prefix}{refresh:shards}</c>, the
 /// highest <c>QueueShards</c> any instance has used. <c>{prefix}{refresh}:wake</c> is the channel that wakes idle consumers.
 /// Processed items are acknowledged and deleted, so the streams' length is the work not yet done. Redis failures
 /// surface as exceptions: the producer and consumers catch them, wait, and try again.
@@ -57,6 +58,7 @@ internal sealed class RefreshQueue
         Wake = RedisChannel.Literal(prefix + "{refresh}:wake");
         Leader = prefix + "{refresh:leader}";
         Watermark = prefix + "{refresh:watermark}";
+        FirstPass = prefix + "{refresh:first-pass}";
         Vouch = prefix + "{refresh:vouch}";
     }
 
@@ -83,6 +85,9 @@ internal sealed class RefreshQueue
     public RedisKey Leader { get; }
 
     public RedisKey Watermark { get; }
+
+    /// <summary>How far a first pass (every group, before there is a watermark) has queued: its start and last group.</summary>
+    public RedisKey FirstPass { get; }
 
     public RedisKey Vouch { get; }
 
