@@ -100,9 +100,16 @@ internal sealed partial class QueueProducer(
                 continue;
             }
 
+            // A timer is relative to when it is armed: one armed just after the clock moved wakes that much late (a test's
+            // clock moves in steps). So it waits a tenth of a period at most, and not at all if the clock reached the pass
+            // while the timer was being armed.
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var due = leading ? Task.Delay(Max(next - time.GetUtcNow(), TimeSpan.Zero), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
-            await Task.WhenAny(changed.Task, due);
+            var due = leading ? Task.Delay(Min(Max(next - time.GetUtcNow(), TimeSpan.Zero), period / 10), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+            if (!leading || time.GetUtcNow() < next)
+            {
+                await Task.WhenAny(changed.Task, due);
+            }
+
             await wait.CancelAsync();
         }
     }
@@ -280,6 +287,8 @@ internal sealed partial class QueueProducer(
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
