@@ -38,10 +38,17 @@ internal sealed partial class GroupWalker(
 
             // The next period; or, when this walk overran it, the current one.
             number = Math.Max(walked + 1, PeriodOf(time.GetUtcNow(), period));
-            var wait = DateTimeOffset.FromUnixTimeMilliseconds(number * (long)period.TotalMilliseconds) + offset - time.GetUtcNow();
-            if (wait > TimeSpan.Zero)
+            // Until the next walk's time, a tenth of a period at a time: a timer is relative to when it is armed, and one
+            // armed just after the clock moved (a test's clock moves in steps) would wake that much late.
+            var next = DateTimeOffset.FromUnixTimeMilliseconds(number * (long)period.TotalMilliseconds) + offset;
+            while (!stopping.IsCancellationRequested && time.GetUtcNow() < next)
             {
-                await Task.Delay(wait, time, stopping);
+                var step = TimeSpan.FromTicks(Math.Clamp((next - time.GetUtcNow()).Ticks, 0, period.Ticks / 10));
+                var due = Task.Delay(step, time, stopping);
+                if (time.GetUtcNow() < next)
+                {
+                    await due;
+                }
             }
         }
     }
