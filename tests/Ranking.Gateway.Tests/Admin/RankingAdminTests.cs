@@ -65,6 +65,22 @@ public sealed class RankingAdminTests(TestDatabase database) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task The_overview_lists_the_instances_that_are_up_and_not_one_that_stopped()
+    {
+        var both = await Eventually.Until(
+            () => _clients[0].StateAsync("/_admin/overview"), o => o.Json.GetProperty("instances").GetArrayLength() == 2, "both instances announced");
+        Assert.Equal(("Lazy", 0), (both.Json.GetProperty("mode").GetString(), both.Json.GetProperty("problems").GetArrayLength()));
+
+        _clients[1].Dispose();
+        await _b.DisposeAsync();
+
+        // A clean stop takes the instance off the list at once (not after three missed beats: the test's clock stands still).
+        var one = await Eventually.Until(
+            () => _clients[0].StateAsync("/_admin/overview"), o => o.Json.GetProperty("instances").GetArrayLength() == 1, "the stopped instance gone");
+        Assert.Equal(one.Json.GetProperty("instance").GetString(), one.Json.GetProperty("instances")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
     public async Task Dead_letters_exist_in_queue_mode_only()
     {
         var listed = await _clients[0].StateAsync("/_admin/queue/dead");
