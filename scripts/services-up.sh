@@ -206,6 +206,10 @@ unix_socket_directories = '$sock'
 max_connections = 300
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
+# Queue mode's change stream (Ranking:Refresh:Changes = Replication) reads a logical replication slot.
+wal_level = logical
+max_replication_slots = 20
+max_wal_senders = 20
 # Disposable dev/test cluster: durability is traded for speed. A crash can
 # corrupt it; recreate it with services-down.sh --purge && services-up.sh.
 fsync = off
@@ -299,6 +303,16 @@ END
 $$;
 -- Lets tests read every session's pg_stat_statements/pg_stat_activity rows and cancel/terminate backends.
 GRANT pg_read_all_stats, pg_signal_backend TO ranking;
+-- Queue mode's change stream opens a logical replication connection (README "The change stream").
+ALTER ROLE ranking REPLICATION;
+-- A role without that privilege, for the tests of the stream's fallback to polling.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ranking_noreplication') THEN
+    CREATE ROLE ranking_noreplication LOGIN NOREPLICATION PASSWORD 'ranking';
+  END IF;
+END
+$$;
 
 -- Databases that tests create are copied from template1, so they get the extension too.
 \connect template1
