@@ -268,7 +268,7 @@ internal sealed partial class ChangeStream(
                     await intake.WakeConsumersAsync();
                 }
 
-                await intake.AdvanceWatermarkAsync(last.At);
+                await intake.AdvanceWatermarkAsync(last.At, create: false);
                 pending.Clear();
             }
 

@@ -65,9 +65,11 @@ internal sealed class QueueIntake(RefreshQueue queue)
         return restored
         """;
 
-    // The watermark only moves forward, even if two producers briefly overlap.
+    // The watermark only moves forward, even if two producers briefly overlap. With ARGV[2] = 0 it is only moved, never
+    // made: a missing watermark means the next pass queues every group (Redis lost the queue).
     private const string AdvanceScript = """
         local current = redis.call('GET', KEYS[1])
+        if not current and ARGV[2] == '0' then return 0 end
         if current and tonumber(current) >= tonumber(ARGV[1]) then return 0 end
         redis.call('SET', KEYS[1], ARGV[1])
         return 1
@@ -157,8 +159,12 @@ internal sealed class QueueIntake(RefreshQueue queue)
 
     public Task ClearFirstPassAsync() => queue.Database.KeyDeleteAsync(queue.FirstPass);
 
-    public Task AdvanceWatermarkAsync(DateTime watermark) =>
-        queue.Database.ScriptEvaluateAsync(AdvanceScript, [queue.Watermark], [(watermark - DateTime.UnixEpoch).Ticks / 10]);
+    /// <summary>
+    /// Moves the watermark forward to <paramref name="watermark"/>; with <paramref name="create"/> false only an existing
+    /// one (the change stream: after Redis lost every key, the first pass that queues every group must still come).
+    /// </summary>
+    public Task AdvanceWatermarkAsync(DateTime watermark, bool create = true) =>
+        queue.Database.ScriptEvaluateAsync(AdvanceScript, [queue.Watermark], [(watermark - DateTime.UnixEpoch).Ticks / 10, create ? 1 : 0]);
 
     /// <summary>
     /// Until when the producer vouches, or vouched, for cached entries (the gateway's clock; in the past once its word

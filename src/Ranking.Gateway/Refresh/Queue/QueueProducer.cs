@@ -275,7 +275,7 @@ internal sealed partial class QueueProducer(
 
         queued += await QueueChunkAsync(chunk, now);
         metrics.Enqueued("watermark", queued);
-        await intake.AdvanceWatermarkAsync(newest);
+        await intake.AdvanceWatermarkAsync(newest, create: false);
         foreach (var (group, changedAt) in _recent)
         {
             if (changedAt <= newest - overlap)
