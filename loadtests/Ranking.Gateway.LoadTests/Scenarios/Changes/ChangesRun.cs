@@ -48,6 +48,11 @@ internal static class ChangesRun
             await Seeder.EnsureAsync(args.Postgres, database, args.Groups, args.Users, cancellationToken),
             await ModeRun.SettleAsync(Seeder.ConnectionString(args.Postgres, database), cancellationToken),
         };
+        if (await QuietAsync(Seeder.ConnectionString(args.Postgres, database), cancellationToken) is { } waited)
+        {
+            setup.Add(waited);
+        }
+
         var settings = new List<string>(ModeSettings.For("Queue", args.Period))
         {
             $"Ranking:Refresh:Changes={source}",
@@ -182,6 +187,25 @@ internal static class ChangesRun
             await checking;
             await wal.DisposeAsync();
         }
+    }
+
+    // The producer's scans reach back Ranking:Refresh:WatermarkOverlap (10 s) behind the watermark, which the first pass
+    // sets to when it started: rows written within that before it (a seed just made) would be queued again by the next
+    // pass, inside the measured part, as if they had changed there.
+    private static async Task<string?> QuietAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        var overlap = TimeSpan.FromSeconds(11);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("SELECT coalesce(extract(epoch FROM now() - max(updated_at)), 1e6)::float8 FROM ranking_scores", connection);
+        var wait = overlap - TimeSpan.FromSeconds((double)(await command.ExecuteScalarAsync(cancellationToken))!);
+        if (wait <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        await Task.Delay(wait, cancellationToken);
+        return $"waited {wait.TotalSeconds:0.0} s before starting the gateways, so the last write to the table (the seed) was older than the watermark overlap (10 s)";
     }
 
     // The first pass queues every group: measuring starts once every group was recomputed and the queue is empty.
