@@ -46,6 +46,21 @@ internal static class EventIds
     /// <summary><c>Refresh/Queue/QueueProducer.cs</c></summary>
     public const int QueueReconciled = 323;
 
+    /// <summary><c>Refresh/Queue/ChangeStream.cs</c></summary>
+    public const int ChangeStreamUnavailable = 324;
+
+    /// <summary><c>Refresh/Queue/ChangeStream.cs</c></summary>
+    public const int ChangeStreamStreaming = 325;
+
+    /// <summary><c>Refresh/Queue/ChangeStream.cs</c></summary>
+    public const int ChangeStreamTruncate = 326;
+
+    /// <summary><c>Refresh/Queue/QueueProducer.cs</c></summary>
+    public const int ReplicationSlotRetains = 327;
+
+    /// <summary><c>Refresh/Queue/ChangeStream.cs</c></summary>
+    public const int ChangeStreamResumed = 328;
+
     /// <summary><c>Refresh/Queue/QueueConsumer.cs</c></summary>
     public const int ConsumeFailed = 330;
 

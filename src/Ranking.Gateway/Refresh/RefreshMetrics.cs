@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Refresh.Queue;
 
 namespace Ranking.Gateway.Refresh;
 
@@ -18,6 +19,8 @@ internal sealed class RefreshMetrics
     private readonly Counter<long> _batches;
     private readonly Histogram<double> _batchDuration;
     private QueueStats? _queue;
+    private SlotLag? _slot;
+    private int _streaming;
     private long _batchCalls;
 
     public RefreshMetrics(IMeterFactory meterFactory)
@@ -26,7 +29,7 @@ internal sealed class RefreshMetrics
         _lockAttempts = meter.CreateCounter<long>("gateway.refresh.lock_attempts", description: "CompetingLocks: per-group walk lock attempts, by outcome.");
         _groups = meter.CreateCounter<long>("gateway.refresh.groups", description: "Groups recomputed by a background refresher, by mode and outcome.");
         _cycleDuration = meter.CreateHistogram<double>("gateway.refresh.cycle.duration", unit: "s", description: "CompetingLocks: one walk over all groups; Queue: one producer pass.");
-        _enqueued = meter.CreateCounter<long>("gateway.refresh.enqueued", description: "Queue: groups queued, by source (all, watermark, dirty).");
+        _enqueued = meter.CreateCounter<long>("gateway.refresh.enqueued", description: "Queue: groups queued, by source (all, watermark, dirty, reconciled, stream).");
         _deadLettered = meter.CreateCounter<long>("gateway.refresh.dead_lettered", description: "Queue: items moved to the dead-letter stream.");
         _batches = meter.CreateCounter<long>("gateway.origin.batches", description: "Queue: batched Top-N queries (one SQL statement each), by outcome.");
         _batchDuration = meter.CreateHistogram<double>("gateway.origin.batch.duration", unit: "s", description: "Queue: latency of batched Top-N queries.");
@@ -35,6 +38,9 @@ internal sealed class RefreshMetrics
         meter.CreateObservableGauge("gateway.queue.dead_letters", () => Gauge(q => q.DeadLetters), description: "Queue: items in the dead-letter stream.");
         meter.CreateObservableGauge("gateway.queue.dead_letter_oldest_age", () => Gauge(q => q.OldestDeadLetterAge.TotalSeconds), unit: "s", description: "Queue: how long the oldest dead letter has waited for an operator (0 when none).");
         meter.CreateObservableGauge("gateway.queue.oldest_change_age", () => Gauge(q => q.OldestChangeAge.TotalSeconds), unit: "s", description: "Queue: age of the oldest change not yet processed (0 when none).");
+        meter.CreateObservableGauge("gateway.replication.streaming", () => Volatile.Read(ref _streaming), description: "Queue: 1 while this instance reads the change stream (Changes: Replication).");
+        meter.CreateObservableGauge("gateway.replication.slot.retained", () => SlotGauge(s => s.Retained), unit: "By", description: "Queue: WAL PostgreSQL keeps for the change stream's slot (reported by the leader while the slot exists).");
+        meter.CreateObservableGauge("gateway.replication.slot.unconfirmed", () => SlotGauge(s => s.Unconfirmed), unit: "By", description: "Queue: WAL written since the slot's confirmed position, the stream's lag (reported by the leader while the slot exists).");
         meter.CreateObservableGauge("gateway.refresh.leader", () => Volatile.Read(ref _queue) is null ? 0 : 1, description: "Queue: 1 on the instance that holds the producer lease.");
     }
 
@@ -59,7 +65,7 @@ internal sealed class RefreshMetrics
 
         if (mode == RefreshMode.Queue)
         {
-            foreach (var source in new[] { "all", "watermark", "dirty", "reconciled" })
+            foreach (var source in new[] { "all", "watermark", "dirty", "reconciled", "stream" })
             {
                 _enqueued.Add(0, new KeyValuePair<string, object?>("source", source));
             }
@@ -110,6 +116,14 @@ internal sealed class RefreshMetrics
 
     /// <summary>The producer's last look at the queue; null when this instance no longer holds the lease.</summary>
     public void Queue(QueueStats? stats) => Volatile.Write(ref _queue, stats);
+
+    /// <summary>The change stream's slot as the leader last saw it; null when it does not exist or this instance does not lead.</summary>
+    public void Slot(SlotLag? lag) => Volatile.Write(ref _slot, lag);
+
+    public void Streaming(bool streaming) => Volatile.Write(ref _streaming, streaming ? 1 : 0);
+
+    private IEnumerable<Measurement<long>> SlotGauge(Func<SlotLag, long> value) =>
+        Volatile.Read(ref _slot) is { } slot ? [new Measurement<long>(value(slot))] : [];
 
     private static string ModeName(RefreshMode mode) => mode switch
     {

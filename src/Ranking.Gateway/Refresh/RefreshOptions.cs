@@ -62,6 +62,33 @@ public sealed class RefreshOptions
     /// </summary>
     public TimeSpan RetainFor { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>Queue: how the producer finds changed groups; <see cref="ChangeSource.Poll"/> (the default) or the change stream.</summary>
+    public ChangeSource Changes { get; set; } = ChangeSource.Poll;
+
+    /// <summary>
+    /// Queue with <c>Changes: Replication</c>: the logical replication slot the stream reads (created when missing). A
+    /// slot nobody reads makes PostgreSQL keep WAL: drop it when the gateway no longer uses it (README "The change stream").
+    /// </summary>
+    public string ReplicationSlot { get; set; } = "ranking_gateway";
+
+    /// <summary>Queue with <c>Changes: Replication</c>: the publication the slot is read through (created on <see cref="ReplicationTable"/> when missing).</summary>
+    public string ReplicationPublication { get; set; } = "ranking_gateway";
+
+    /// <summary>Queue with <c>Changes: Replication</c>: the score table, optionally schema-qualified, and its group id column.</summary>
+    public string ReplicationTable { get; set; } = "ranking_scores";
+
+    /// <inheritdoc cref="ReplicationTable"/>
+    public string ReplicationGroupColumn { get; set; } = "group_id";
+
+    /// <summary>Queue with <c>Changes: Replication</c>: how long after the stream failed it is tried again (the producer polls meanwhile).</summary>
+    public TimeSpan ReplicationRetry { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Queue: a warning is logged on each producer pass while the slot keeps more WAL than this (bytes), whatever
+    /// <see cref="Changes"/> says: a slot left behind when the stream stopped being read grows without bound.
+    /// </summary>
+    public long ReplicationLagWarning { get; set; } = 1L << 30;
+
     /// <summary>Early: XFetch's β; above 1 refreshes earlier, below 1 later.</summary>
     public double Beta { get; set; } = 1.0;
 }

@@ -5,7 +5,7 @@ using Ranking.Gateway.Ranking;
 namespace Ranking.Gateway.Refresh;
 
 /// <summary>Checks <c>Ranking:Refresh</c> and the group queries it uses, naming the offending key.</summary>
-internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) : IValidateOptions<RankingOptions>
+internal sealed partial class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) : IValidateOptions<RankingOptions>
 {
     private const string Key = "Ranking:Refresh";
 
@@ -93,7 +93,39 @@ internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) 
             errors.Add($"{Key}:Mode {refresh.Mode} needs Ranking:Origin Postgres: it lists and watches groups in PostgreSQL.");
         }
 
+        if (!Enum.IsDefined(refresh.Changes))
+        {
+            errors.Add($"{Key}:Changes must be one of {string.Join(", ", Enum.GetNames<ChangeSource>())}.");
+        }
+
+        // Written into SQL and replication commands as identifiers, so only plain lower-case names (a slot's rule).
+        Identifier(refresh.ReplicationSlot, "ReplicationSlot");
+        Identifier(refresh.ReplicationPublication, "ReplicationPublication");
+        Identifier(refresh.ReplicationGroupColumn, "ReplicationGroupColumn");
+        if (refresh.ReplicationTable.Split('.') is not { Length: 1 or 2 } parts || !parts.All(PlainName().IsMatch))
+        {
+            errors.Add($"{Key}:ReplicationTable must be a table name, optionally schema-qualified, of lower-case letters, digits and underscores (was '{refresh.ReplicationTable}').");
+        }
+
+        if (refresh.ReplicationRetry < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"{Key}:ReplicationRetry must be at least 00:00:00.100 (was {refresh.ReplicationRetry}).");
+        }
+
+        if (refresh.ReplicationLagWarning < 1)
+        {
+            errors.Add($"{Key}:ReplicationLagWarning must be a positive number of bytes (was {refresh.ReplicationLagWarning}).");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+
+        void Identifier(string value, string setting)
+        {
+            if (!PlainName().IsMatch(value))
+            {
+                errors.Add($"{Key}:{setting} must be 1 to 63 lower-case letters, digits and underscores, not starting with a digit (was '{value}').");
+            }
+        }
 
         void Uses(string sql, string key, params string[] parameters)
         {
@@ -114,4 +146,7 @@ internal sealed class RefreshOptionsValidator(IOptions<GatewayOptions> gateway) 
             }
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    private static partial System.Text.RegularExpressions.Regex PlainName();
 }

@@ -25,6 +25,7 @@ internal static class RefreshServiceCollectionExtensions
         services.TryAddSingleton<QueueDeliveries>();
         services.TryAddSingleton<LeaderLease>();
         services.TryAddSingleton<QueueVouch>();
+        services.TryAddSingleton<ChangeStream>();
         services.TryAddSingleton<QueueProducer>();
         services.TryAddSingleton<OriginOutage>();
         services.TryAddSingleton<DeadLetters>();

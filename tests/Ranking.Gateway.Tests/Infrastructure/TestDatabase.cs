@@ -31,6 +31,28 @@ public sealed class TestDatabase : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         await using var admin = new NpgsqlConnection(RealServices.Postgres);
         await admin.OpenAsync();
+
+        // A replication slot keeps its database from being dropped (and would keep WAL forever): its stream is ended
+        // and the slot dropped first; a slot still active a moment after its walsender was told to end is tried again.
+        await Eventually.Until(
+            async () =>
+            {
+                await using var slots = new NpgsqlCommand(
+                    """
+                    SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots WHERE database = @db AND active_pid IS NOT NULL;
+                    SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots WHERE database = @db AND NOT active;
+                    SELECT count(*) FROM pg_replication_slots WHERE database = @db;
+                    """,
+                    admin);
+                slots.Parameters.AddWithValue("db", Name);
+                await using var reader = await slots.ExecuteReaderAsync();
+                await reader.NextResultAsync();
+                await reader.NextResultAsync();
+                await reader.ReadAsync();
+                return reader.GetInt64(0);
+            },
+            left => left == 0,
+            $"the replication slots of {Name} dropped");
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", admin);
         await drop.ExecuteNonQueryAsync();
     }
@@ -41,6 +63,14 @@ public sealed class TestDatabase : IAsyncLifetime
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>Replaces a group's scores (binary COPY).</summary>
@@ -75,6 +105,9 @@ public sealed class TestDatabase : IAsyncLifetime
 
     /// <summary>How many batched Top-N queries (many groups in one statement) this database has run.</summary>
     public Task<long> BatchQueriesAsync() => StatementCallsAsync("%unnest(%LATERAL%");
+
+    /// <summary>How many scans for changed groups (<c>Ranking:ChangedGroupsSql</c>) this database has run.</summary>
+    public Task<long> ChangeScansAsync() => StatementCallsAsync("%FROM ranking_deletions WHERE deleted_at%");
 
     private async Task<long> StatementCallsAsync(string pattern)
     {

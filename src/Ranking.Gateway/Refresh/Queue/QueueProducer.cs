@@ -23,6 +23,7 @@ internal sealed partial class QueueProducer(
     QueueIntake intake,
     LeaderLease lease,
     QueueVouch vouch,
+    ChangeStream stream,
     RefreshMetrics metrics,
     IOptions<RankingOptions> options,
     TimeProvider time,
@@ -33,9 +34,14 @@ internal sealed partial class QueueProducer(
     // Changes already queued whose updated_at is still inside the overlap window, so re-reading the window
     // does not queue them again. Bounded by the groups changed within one overlap.
     private readonly Dictionary<string, DateTime> _recent = new(StringComparer.Ordinal);
-    private TaskCompletionSource _leadershipChanged = NewSignal();
+    private TaskCompletionSource _wake = NewSignal();
     private bool _leader;
+    private bool _passNow;
     private long _passes;
+
+    // The change stream's run that was already going when the last scan began (0: none); while it is still the one
+    // going, what it queues covers everything that scan did not see, so passes need not scan.
+    private long _scannedInEpoch;
 
     /// <summary>Passes this instance has made as the producer.</summary>
     public long Passes => Interlocked.Read(ref _passes);
@@ -59,7 +65,7 @@ internal sealed partial class QueueProducer(
                     Volatile.Write(ref _leader, leader);
                     metrics.Queue(null);
                     Log.Leadership(logger, leader);
-                    Interlocked.Exchange(ref _leadershipChanged, NewSignal()).TrySetResult();
+                    Wake();
                 }
 
                 await Task.Delay(duration / 3, stopping);
@@ -77,42 +83,80 @@ internal sealed partial class QueueProducer(
         }
     }
 
-    // While this instance leads: a pass at once, then one per period (the gateway's clock).
+    // While this instance leads: a pass at once, then one per period (the gateway's clock), and the change stream if
+    // configured (a pass at once when it starts, the scan that covers what came before the stream's slot position).
     private async Task ProduceAsync(CancellationToken stopping)
     {
         var period = options.Value.Refresh.Period;
         var leading = false;
         var next = DateTimeOffset.MinValue;
-        while (!stopping.IsCancellationRequested)
+        CancellationTokenSource? streaming = null;
+        var streamed = Task.CompletedTask;
+        try
         {
-            var changed = Volatile.Read(ref _leadershipChanged);
-            if (IsLeader != leading)
+            while (!stopping.IsCancellationRequested)
             {
-                leading = IsLeader;
-                _recent.Clear();
-                next = time.GetUtcNow();
-            }
+                var woken = Volatile.Read(ref _wake);
+                if (IsLeader != leading)
+                {
+                    leading = IsLeader;
+                    _recent.Clear();
+                    next = time.GetUtcNow();
+                    (streaming, streamed) = await SwitchStreamAsync(leading, streaming, streamed, stopping);
+                }
 
-            if (leading && time.GetUtcNow() >= next)
-            {
-                next = time.GetUtcNow() + period;
-                await PassAsync(stopping);
-                continue;
-            }
+                if (leading && (time.GetUtcNow() >= next || Interlocked.Exchange(ref _passNow, false)))
+                {
+                    next = time.GetUtcNow() + period;
+                    await PassAsync(stopping);
+                    continue;
+                }
 
-            // A timer is relative to when it is armed: one armed just after the clock moved wakes that much late (a test's
-            // clock moves in steps). So it waits a tenth of a period at most, and not at all if the clock reached the pass
-            // while the timer was being armed.
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var due = leading ? Task.Delay(Min(Max(next - time.GetUtcNow(), TimeSpan.Zero), period / 10), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
-            if (!leading || time.GetUtcNow() < next)
-            {
-                await Task.WhenAny(changed.Task, due);
-            }
+                // A timer is relative to when it is armed: one armed just after the clock moved wakes that much late (a
+                // test's clock moves in steps). So it waits a tenth of a period at most, and not at all if the clock
+                // reached the pass while the timer was being armed.
+                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                var due = leading ? Task.Delay(Min(Max(next - time.GetUtcNow(), TimeSpan.Zero), period / 10), time, wait.Token) : Task.Delay(Timeout.Infinite, wait.Token);
+                if (!leading || time.GetUtcNow() < next)
+                {
+                    await Task.WhenAny(woken.Task, due);
+                }
 
-            await wait.CancelAsync();
+                await wait.CancelAsync();
+            }
+        }
+        finally
+        {
+            await SwitchStreamAsync(false, streaming, streamed, stopping);
         }
     }
+
+    // The change stream runs while this instance leads, in Changes: Replication.
+    private async Task<(CancellationTokenSource?, Task)> SwitchStreamAsync(bool leading, CancellationTokenSource? streaming, Task streamed, CancellationToken stopping)
+    {
+        if (streaming is not null)
+        {
+            await streaming.CancelAsync();
+            await streamed;
+            streaming.Dispose();
+        }
+
+        if (!leading || options.Value.Refresh.Changes != ChangeSource.Replication)
+        {
+            return (null, Task.CompletedTask);
+        }
+
+        var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        return (run, Task.Run(() => stream.RunAsync(PassNow, run.Token), CancellationToken.None));
+    }
+
+    private void PassNow()
+    {
+        Volatile.Write(ref _passNow, true);
+        Wake();
+    }
+
+    private void Wake() => Interlocked.Exchange(ref _wake, NewSignal()).TrySetResult();
 
     /// <summary>
     /// One producer pass. Failures are logged, never thrown; what was not queued is found next pass. The dirty set is
@@ -128,10 +172,12 @@ internal sealed partial class QueueProducer(
             var now = time.GetUtcNow();
             long queued = 0;
             var scanned = false;
+            var epoch = stream.Epoch;
             try
             {
-                queued = await QueueChangesAsync(settings.WatermarkOverlap, now, stopping);
+                queued = await QueueChangesAsync(settings.WatermarkOverlap, now, covered: epoch != 0 && epoch == _scannedInEpoch, stopping);
                 scanned = true;
+                _scannedInEpoch = epoch;
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested && ex is not (RedisException or TimeoutException))
             {
@@ -169,6 +215,8 @@ internal sealed partial class QueueProducer(
             {
                 await VouchAsync(stats, now, settings);
             }
+
+            await WatchSlotAsync(settings, stopping);
         }
         catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
@@ -179,7 +227,7 @@ internal sealed partial class QueueProducer(
         Interlocked.Increment(ref _passes);
     }
 
-    private async Task<long> QueueChangesAsync(TimeSpan overlap, DateTimeOffset now, CancellationToken stopping)
+    private async Task<long> QueueChangesAsync(TimeSpan overlap, DateTimeOffset now, bool covered, CancellationToken stopping)
     {
         if (await intake.GetWatermarkAsync() is not { } watermark)
         {
@@ -199,6 +247,12 @@ internal sealed partial class QueueProducer(
             await intake.AdvanceWatermarkAsync(start);
             await intake.ClearFirstPassAsync();
             return all;
+        }
+
+        if (covered)
+        {
+            // The change stream queues the changes, and moves the watermark as it does.
+            return 0;
         }
 
         var newest = watermark;
@@ -261,6 +315,27 @@ internal sealed partial class QueueProducer(
         vouch.Set(until);
     }
 
+    // The slot's WAL, as a gauge and, past ReplicationLagWarning, as a warning: also in Changes: Poll, where a slot left
+    // from the stream's days is read by nobody and keeps WAL without bound.
+    private async Task WatchSlotAsync(RefreshOptions settings, CancellationToken stopping)
+    {
+        SlotLag? lag = null;
+        try
+        {
+            lag = await stream.SlotLagAsync(stopping);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+        {
+            // PostgreSQL is away: the scan said so already.
+        }
+
+        metrics.Slot(IsLeader ? lag : null);
+        if (lag is { } slot && slot.Retained > settings.ReplicationLagWarning)
+        {
+            Log.SlotRetains(logger, settings.ReplicationSlot, slot.Retained, slot.Active);
+        }
+    }
+
     private async Task<bool> TryHoldLeaseAsync(TimeSpan duration)
     {
         try
@@ -302,6 +377,9 @@ internal sealed partial class QueueProducer(
 
         [LoggerMessage(EventId = EventIds.QueueReconciled, Level = LogLevel.Warning, Message = "{Count} queued groups had lost their items from the queue stream (trimmed or deleted by hand?); they were queued again.")]
         public static partial void Reconciled(ILogger logger, long count);
+
+        [LoggerMessage(EventId = EventIds.ReplicationSlotRetains, Level = LogLevel.Warning, Message = "Replication slot {Slot} makes PostgreSQL keep {Bytes} bytes of WAL (a stream reads it: {Active}). If no gateway reads it any more (Ranking:Refresh:Changes Poll, or the fleet is gone), drop it: SELECT pg_drop_replication_slot('{Slot}').")]
+        public static partial void SlotRetains(ILogger logger, string slot, long bytes, bool active);
 
         [LoggerMessage(EventId = EventIds.ConsumersBehind, Level = LogLevel.Warning, Message = "Queue consumers are behind (oldest item queued {Age} ago, {Length} items queued): cached rankings age into the lazy path until they catch up.")]
         public static partial void Behind(ILogger logger, TimeSpan age, long length);
