@@ -35,10 +35,12 @@ internal static class ReplicationSlot
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            await using (var drop = postgres.CreateCommand("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = @s AND NOT active"))
+            // Counted, since the function returns void (which reads as null).
+            await using (var drop = postgres.CreateCommand(
+                "SELECT count(*) FROM (SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = @s AND NOT active) AS dropped"))
             {
                 drop.Parameters.AddWithValue("s", slot);
-                if (await drop.ExecuteScalarAsync() is not null)
+                if ((long)(await drop.ExecuteScalarAsync())! > 0)
                 {
                     return $"replication slot {slot} dropped after the gateways stopped";
                 }
