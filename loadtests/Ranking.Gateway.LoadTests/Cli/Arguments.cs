@@ -22,12 +22,16 @@ internal sealed record Arguments
     public const string Purge = "purge";
     public const string Hit = "hit";
     public const string Audit = "audit";
+    public const string Changes = "changes";
 
     /// <summary>flood, memory, redis-freeze and hit read a database of the demo data's shape (1,000 groups × 1,000 users) of the runner's own.</summary>
     public const string DemoDatabase = "ranking_demo";
 
     /// <summary>The gateway's refresh modes (<c>Ranking:Refresh:Mode</c>), in the order compare-modes runs them.</summary>
     public static readonly string[] RefreshModes = ["Lazy", "CompetingLocks", "Queue", "Early"];
+
+    /// <summary>Queue mode's change sources (<c>Ranking:Refresh:Changes</c>), in the order the changes scenario runs them.</summary>
+    public static readonly string[] ChangeSources = ["Poll", "Replication"];
 
     // Scenarios whose baselines are measured in the run itself (a known-id flood, the RSS before the load, the latency
     // before the freeze, the hit's own rounds), not the hit/ceiling/origin phases --baseline-duration sets.
@@ -93,6 +97,9 @@ internal sealed record Arguments
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>changes: the change sources to run, in order.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = ChangeSources;
+
     /// <summary>compare-modes: the refresh modes to run, in order.</summary>
     public IReadOnlyList<string> Modes { get; init; } = RefreshModes;
 
@@ -155,8 +162,9 @@ internal sealed record Arguments
         var oneInstance = scenario is Flood or Memory or OverloadSmoke or Hit;
         var flooding = scenario is Flood or Memory or OverloadSmoke;
         var drain = scenario is QueueDrain or Purge;
+        var changes = scenario == Changes;
         var modes = scenario == CompareModes ? ModeDefaults.For(result.GetValue(O.Smoke), result.GetValue(O.CostGrowth)) : null;
-        var period = result.GetValue(O.Period) ?? modes?.Period ?? TimeSpan.FromSeconds(5);
+        var period = result.GetValue(O.Period) ?? modes?.Period ?? TimeSpan.FromSeconds(changes ? 60 : 5);
         var parsed = new Arguments
         {
             Scenario = scenario,
@@ -167,17 +175,18 @@ internal sealed record Arguments
             Postgres = result.GetValue(O.Postgres) ?? environment("ConnectionStrings__Postgres")
                 ?? "Host=127.0.0.1;Port=5479;Database=ranking;Username=ranking;Password=ranking",
             Redis = result.GetValue(O.Redis) ?? environment("ConnectionStrings__Redis") ?? "127.0.0.1:6479",
-            Database = result.GetValue(O.Database) ?? (modes is not null || drain ? "ranking_modes" : scenario == Audit ? "ranking_audit" : demo ? DemoDatabase : "ranking_loadtest"),
-            Users = result.GetValue(O.Users) ?? modes?.Users ?? (drain ? 100 : 1000),
+            Database = result.GetValue(O.Database) ?? (modes is not null || drain ? "ranking_modes" : changes ? "ranking_changes" : scenario == Audit ? "ranking_audit" : demo ? DemoDatabase : "ranking_loadtest"),
+            Users = result.GetValue(O.Users) ?? modes?.Users ?? (drain || changes ? 100 : 1000),
             Groups = result.GetValue(O.Groups) ?? modes?.Groups ?? (drain ? 10_000 : stampede || demo ? 1000 : 10_000),
             Group = result.GetValue(O.Group),
             Clients = result.GetValue(O.Clients) ?? 1000,
             Rate = result.GetValue(O.Rate)
                 ?? modes?.Rate
+                ?? (changes ? 200.0 : (double?)null)
                 ?? (scenario is RedisOutage or RedisFreeze or Purge && result.GetResult(O.Concurrency) is null ? 1000 : null),
             Concurrency = result.GetValue(O.Concurrency) ?? (flooding ? 64 : null),
             Duration = result.GetValue(O.Duration)
-                ?? (modes is not null ? period * modes.WindowPeriods : scenario == Hit ? TimeSpan.FromSeconds(10) : scenario == Purge ? TimeSpan.FromSeconds(60) : demo ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(30)),
+                ?? (modes is not null ? period * modes.WindowPeriods : changes ? TimeSpan.FromSeconds(120) : scenario == Hit ? TimeSpan.FromSeconds(10) : scenario == Purge ? TimeSpan.FromSeconds(60) : demo ? TimeSpan.FromSeconds(20) : TimeSpan.FromSeconds(30)),
             Zipf = result.GetValue(O.Zipf) ?? (scenario == Hit ? 0 : 1.1),
             Keys = result.GetValue(O.Keys) ?? 1,
             Limit = result.GetValue(O.Limit) ?? 100,
@@ -196,6 +205,7 @@ internal sealed record Arguments
             Seed = result.GetValue(O.Seed) ?? 1,
             OutDir = result.GetValue(O.Out),
             Modes = result.GetValue(O.Modes) is { Length: > 0 } modeList ? modeList : RefreshModes,
+            Sources = result.GetValue(O.Changes) is { Length: > 0 } sources ? sources : ChangeSources,
             Period = period,
             WriteShare = result.GetValue(O.WriteShare) ?? modes?.WriteShare ?? 0.01,
             WriteZipf = result.GetValue(O.WriteZipf) ?? 0,
@@ -247,6 +257,11 @@ internal sealed record Arguments
         if (Scenario == CompareModes && Users > 100)
         {
             throw new UsageException($"compare-modes: --users ({Users:N0}) must be at most 100, so that every write changes its group's Top-100 (the staleness measure counts an answer behind every write after its generatedAt).");
+        }
+
+        if (Scenario == Changes && Users > 100)
+        {
+            throw new UsageException($"changes: --users ({Users:N0}) must be at most 100, so that every user is in its group's Top-100 and every write shows in the answer.");
         }
 
         if (SmokeRun && CostGrowth)

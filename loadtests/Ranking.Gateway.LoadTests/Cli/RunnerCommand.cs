@@ -50,6 +50,11 @@ internal static class RunnerCommand
             + "locks, CPU) and the staleness readers saw side by side; --smoke is a short variant with hard checks, --cost-growth short runs "
             + "at several group counts. Defaults below read full run / --smoke / --cost-growth.",
             [O.Instances, .. Starts, .. Baselines, O.Groups, O.Rate, O.Zipf, O.Duration, O.Modes, O.Period, O.WriteShare, O.WriteZipf, O.LeadIn, O.Idle, O.Smoke, O.CostGrowth, O.Elastic, O.Sizes, O.SharedRedis]),
+        (Arguments.Changes, "Queue mode's change sources (Ranking:Refresh:Changes) side by side, Poll then Replication by default, two instances each: "
+            + "a writer changing 1% of the groups a second (ten commits a second), time from each commit until every instance answers the new Top-100 "
+            + "(a sample of the writes), database work per change (pg_stat_statements), the WAL the replication slot retains, then a burst of 10,000 "
+            + "changes to 500 groups in one second: recomputes, batches, time until visible, backlog 5 s later.",
+            [O.Instances, .. Starts, O.Groups, O.Rate, O.Zipf, O.Duration, O.Period, O.WriteShare, O.Changes]),
         (Arguments.Purge, "A soft purge of every group (POST /_admin/purge, 1,000 groups a call) 5 s into a read load on every instance: the most "
             + "Top-N queries PostgreSQL ran at once against the bulkheads, how long until every purged group is fresh again, no 5xx, no MISS, "
             + "one origin query per group.",

@@ -49,11 +49,11 @@ internal static class RunnerOptions
 
     public static readonly Option<string?> Database = Text("--database", "NAME",
         "Database of started gateways, created and seeded (COPY) on demand (default ranking_loadtest; flood, memory, redis-freeze, hit: "
-        + "ranking_demo, the demo data's shape; compare-modes: ranking_modes).",
+        + "ranking_demo, the demo data's shape; compare-modes: ranking_modes; changes: ranking_changes, suffixed with the group count).",
         text => text.Length is > 0 and <= 63 && text.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') && !char.IsAsciiDigit(text[0]),
         "use lower-case letters, digits and '_' (at most 63)");
 
-    public static readonly Option<int?> Users = Int("--users", 1, 1_000_000, "Users per group when seeding (default 1000; compare-modes: 100 / 20 with --smoke).");
+    public static readonly Option<int?> Users = Int("--users", 1, 1_000_000, "Users per group when seeding (default 1000; compare-modes: 100 / 20 with --smoke; changes: 100).");
 
     public static readonly Option<bool> Pin = new("--pin")
     {
@@ -64,7 +64,7 @@ internal static class RunnerOptions
 
     public static readonly Option<int?> Groups = Int("--groups", 1, 10_000_000,
         "Groups: the Zipf range (steady, redis-outage: 10000) or the pool a stampede group is picked from (1000); flood, memory, "
-        + "redis-freeze: the known groups g1..gN (1000); compare-modes: g1..gN, a database of its own per count (10000 / 200 with --smoke).");
+        + "redis-freeze: the known groups g1..gN (1000); compare-modes: g1..gN, a database of its own per count (10000 / 200 with --smoke); changes: 10000, likewise.");
 
     public static readonly Option<string?> Group = Text("--group", "ID", "The stampede's group (default: a random one of --groups).",
         text => text.Length is > 0 and <= 64 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-') && char.IsAsciiLetterOrDigit(text[0]),
@@ -73,13 +73,13 @@ internal static class RunnerOptions
     public static readonly Option<int?> Clients = Int("--clients", 1, 100_000, "Stampede clients (default 1000).");
 
     public static readonly Option<double?> Rate = Number("--rate", "R", 1, 1_000_000,
-        "Open-loop requests per second (steady: half the measured FRESH-hit peak; redis-outage, redis-freeze: 1000; compare-modes: 1000 / 100 with --smoke).");
+        "Open-loop requests per second (steady: half the measured FRESH-hit peak; redis-outage, redis-freeze: 1000; compare-modes: 1000 / 100 with --smoke; changes: 200).");
 
     public static readonly Option<int?> Concurrency = Int("--concurrency", 1, 100_000,
         "Closed-loop clients instead of --rate; flood, memory: the flood's connections (default 64).");
 
     public static readonly Option<TimeSpan?> Duration = Time("--duration", TimeSpan.FromSeconds(1),
-        "Length: steady, redis-outage 30s; redis-freeze, each flood 20s; hit: each open-loop phase at half the peak, 10s; compare-modes: the measured window (12 / 3 / 4 periods).");
+        "Length: steady, redis-outage 30s; redis-freeze, each flood 20s; hit: each open-loop phase at half the peak, 10s; compare-modes: the measured window (12 / 3 / 4 periods); changes: the steady writes per change source, 120s).");
 
     public static readonly Option<double?> Zipf = Number("--zipf", "S", 0, 10, "Zipf exponent (default 1.1).");
 
@@ -142,13 +142,29 @@ internal static class RunnerOptions
         },
     };
 
+    public static readonly Option<string[]> Changes = new("--changes")
+    {
+        Description = $"changes: the change sources (Ranking:Refresh:Changes) to run: {string.Join(", ", Arguments.ChangeSources)} or both (default both, in that order).",
+        HelpName = "SOURCE",
+        Arity = ArgumentArity.ExactlyOne,
+        CustomParser = result =>
+        {
+            var text = result.Tokens[0].Value;
+            return text.Equals("both", StringComparison.OrdinalIgnoreCase)
+                ? Arguments.ChangeSources
+                : Arguments.ChangeSources.FirstOrDefault(s => s.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } source
+                    ? [source]
+                    : Fail<string[]>(result, $"--changes '{text}' is not one of {string.Join(", ", Arguments.ChangeSources)} or both.");
+        },
+    };
+
     public static readonly Option<TimeSpan?> Period = Time("--period", TimeSpan.FromSeconds(1),
-        "Ranking:Refresh:Period, standing for the document's minute (5s / 2s with --smoke); the policy scales with it: Fresh = period, "
+        "Ranking:Refresh:Period, standing for the document's minute (5s / 2s with --smoke; changes: 60s, the real minute); the policy scales with it: Fresh = period, "
         + "FreshJitter = period/6, Stale = 10 periods, StaleIfError = 60 periods, L1 = min(2 s, period/2).");
 
     public static readonly Option<double?> WriteShare = new("--write-share")
     {
-        Description = "Share of the groups the writer changes every second, 1% or 0.01 (1% / 5% with --smoke).",
+        Description = "Share of the groups the writer changes every second, 1% or 0.01 (1% / 5% with --smoke; changes: 1%, in ten commits a second).",
         HelpName = "S",
         CustomParser = result => ParseShare(result, result.Tokens[0].Value),
     };

@@ -75,6 +75,9 @@ internal sealed record GatewayCounters(IReadOnlyDictionary<string, double> Value
         return series.Length == 0 ? null : series.Sum(v => v.Value);
     }
 
+    /// <summary>Groups a background refresher recomputed and stored (<c>gateway_refresh_groups_total{outcome="refreshed"}</c>).</summary>
+    public long Refreshed => (long)By(RefreshGroups).GetValueOrDefault("refreshed");
+
     /// <summary>The counter by its breakdown label's values (empty when no instance exported it).</summary>
     public IReadOnlyDictionary<string, double> By(string metric) =>
         Values.Where(v => v.Key.StartsWith(metric + "/", StringComparison.Ordinal)).ToDictionary(v => v.Key[(metric.Length + 1)..], v => v.Value);

@@ -7,7 +7,8 @@ internal sealed class SqlStatsReader(NpgsqlDataSource postgres, string database)
 {
     // Patterns are parameters, so this query's own text never matches them. The batched Top-N contains unnest( and
     // orders by score; the writer's UPDATE contains unnest( but never "score DESC"; the single Top-N is the
-    // configured ranking query, however it is written, as long as it orders by score descending.
+    // configured ranking query, however it is written, as long as it orders by score descending. A change scan compares
+    // updated_at with its @since; the writer only sets it.
     private const string Sql = """
         SELECT kind, coalesce(sum(calls), 0)::bigint, coalesce(sum(rows), 0)::bigint, coalesce(sum(total_exec_time), 0)::float8
         FROM (
@@ -15,6 +16,7 @@ internal sealed class SqlStatsReader(NpgsqlDataSource postgres, string database)
                  CASE WHEN s.query ILIKE @writer THEN 'writer'
                       WHEN s.query ILIKE @batched THEN 'batched'
                       WHEN s.query ILIKE @single THEN 'single'
+                      WHEN s.query ILIKE @changes THEN 'changes'
                       WHEN s.query = 'DISCARD ALL' THEN 'reset'
                       ELSE 'other' END AS kind
           FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -43,6 +45,7 @@ internal sealed class SqlStatsReader(NpgsqlDataSource postgres, string database)
             command.Parameters.AddWithValue("writer", "UPDATE ranking_scores%");
             command.Parameters.AddWithValue("batched", "%unnest(%score DESC%");
             command.Parameters.AddWithValue("single", "%ranking_scores%score DESC%");
+            command.Parameters.AddWithValue("changes", "%updated_at > %");
             var kinds = new Dictionary<string, SqlCounter>();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
             {
@@ -53,7 +56,7 @@ internal sealed class SqlStatsReader(NpgsqlDataSource postgres, string database)
             }
 
             SqlCounter Kind(string kind) => kinds.GetValueOrDefault(kind);
-            return new SqlStats(Kind("single"), Kind("batched"), Kind("reset"), Kind("other"), Kind("writer"), Kind("evictions").Calls);
+            return new SqlStats(Kind("single"), Kind("batched"), Kind("reset"), Kind("changes"), Kind("other"), Kind("writer"), Kind("evictions").Calls);
         }
         catch (PostgresException ex)
         {

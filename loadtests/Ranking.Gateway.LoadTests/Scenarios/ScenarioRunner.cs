@@ -3,6 +3,7 @@ using Ranking.Gateway.LoadTests.Hosting;
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Report;
 using Ranking.Gateway.LoadTests.Scenarios.Audit;
+using Ranking.Gateway.LoadTests.Scenarios.Changes;
 using Ranking.Gateway.LoadTests.Scenarios.Hit;
 using Ranking.Gateway.LoadTests.Scenarios.Modes;
 using Ranking.Gateway.LoadTests.Scenarios.Overload;
@@ -25,6 +26,14 @@ internal static class ScenarioRunner
         if (args.Scenario == Arguments.QueueDrain)
         {
             return await QueueDrainScenario.RunAsync(args, commandLine, cancellationToken);
+        }
+
+        if (args.Scenario == Arguments.Changes)
+        {
+            // One test bed per change source, as compare-modes has per mode.
+            var changes = await ChangesScenario.RunAsync(args, commandLine, cancellationToken);
+            AddLoadNotes(changes);
+            return changes;
         }
 
         if (args.Scenario == Arguments.CompareModes)

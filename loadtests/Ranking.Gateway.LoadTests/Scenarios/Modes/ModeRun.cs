@@ -205,7 +205,7 @@ internal static class ModeRun
     }
 
     // Every mode starts from the same table: the previous mode's writes leave dead rows and fresh statistics behind.
-    private static async Task<string> SettleAsync(string connectionString, CancellationToken cancellationToken)
+    public static async Task<string> SettleAsync(string connectionString, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         await using var connection = new NpgsqlConnection(connectionString);

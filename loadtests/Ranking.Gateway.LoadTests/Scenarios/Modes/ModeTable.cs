@@ -29,6 +29,7 @@ internal static class ModeTable
         Row("distinct groups read / changed /period", r => $"{N(r.GroupsReadPerPeriod)} / {N(r.ChangedGroupsPerPeriod)}");
         Row("Top-N DB time (ms/min)", r => r.Window.Sql.Available ? N(r.Window.PerMinute(r.Window.Sql.Single.ExecMs + r.Window.Sql.Batched.ExecMs)) : NotAvailable);
         Row("DISCARD ALL (pooled connection reuse) /min", r => r.Window.Sql.Available ? N(r.Window.PerMinute(r.Window.Sql.Resets.Calls)) : NotAvailable);
+        Row("change scans (ChangedGroupsSql): calls/min (ms/min)", r => r.Window.Sql.Available ? $"{N(r.Window.PerMinute(r.Window.Sql.ChangeScans.Calls))} ({N(r.Window.PerMinute(r.Window.Sql.ChangeScans.ExecMs))})" : NotAvailable);
         Row("other gateway SQL: calls/min (ms/min)", r => r.Window.Sql.Available ? $"{N(r.Window.PerMinute(r.Window.Sql.Other.Calls))} ({N(r.Window.PerMinute(r.Window.Sql.Other.ExecMs))})" : NotAvailable);
         Row("gateway_origin_queries_total /min", r => N(PerMinute(r.Window, r.Window.Metrics.Total(GatewayCounters.OriginQueries))));
         Row("  per instance /min (balance)", r => string.Join(" + ", r.Window.OriginQueries.Select(q => N(r.Window.PerMinute(q)))));

@@ -111,7 +111,7 @@ internal static class QueueDrainScenario
         }
 
         var cost = (await probe.ReadAsync(cancellationToken)).Since(first);
-        return new DrainResult($"{fleet.Instances} × {fleet.Consumers}", poison, timings, Refreshed(cost.Metrics), (long)(cost.Metrics.Total(GatewayCounters.DeadLettered) ?? 0), cost, setup);
+        return new DrainResult($"{fleet.Instances} × {fleet.Consumers}", poison, timings, cost.Metrics.Refreshed, (long)(cost.Metrics.Total(GatewayCounters.DeadLettered) ?? 0), cost, setup);
     }
 
     /// <summary>
@@ -133,7 +133,7 @@ internal static class QueueDrainScenario
             var queued = since.Total(GatewayCounters.Enqueued) ?? 0;
             firstQueued ??= queued > 0 ? clock.Elapsed : null;
             allQueued ??= queued >= groups ? clock.Elapsed : null;
-            recomputed ??= Refreshed(since) >= groups - poisoned ? clock.Elapsed : null;
+            recomputed ??= since.Refreshed >= groups - poisoned ? clock.Elapsed : null;
             var lengths = scrapes.Select(s => PrometheusText.Max(s, "gateway_queue_length")).OfType<double>().ToArray();
             var done = before is null
                 ? allQueued is not null && lengths.Length > 0 && lengths.All(length => length == 0)
@@ -158,8 +158,6 @@ internal static class QueueDrainScenario
 
         public TimeSpan DeadLettering => Settled - FirstQueued;
     }
-
-    private static long Refreshed(GatewayCounters counters) => (long)counters.By(GatewayCounters.RefreshGroups).GetValueOrDefault("refreshed");
 
     // A division by zero for one group: in the single Top-N for it, and in every batch that holds it.
     private static string[] PoisonSettings(string group) =>
