@@ -211,6 +211,40 @@ public sealed class ChangeStreamTests : IAsyncLifetime
         await Eventually.Until(() => host.Client.GetAnswerAsync("/ranking/p1"), a => a.UserIds[0] == "u2", "the change, by polling");
     }
 
+    [Fact]
+    public async Task A_quiet_stream_confirms_the_wal_of_other_tables_so_the_slot_holds_nothing_back()
+    {
+        await SeedAsync("q", 1);
+        var host = Start();
+        await HandledAsync([host], 1);
+        await Eventually.Until(() => Stream(host).Epoch != 0, "the stream running");
+
+        // WAL the stream has nothing to do with (PostgreSQL's fast shutdown, too, waits for it to be confirmed).
+        await _fleet.Database.ExecuteAsync("CREATE TABLE unrelated (x int); INSERT INTO unrelated SELECT generate_series(1, 10000)");
+
+        await ConfirmedAsync();
+    }
+
+    [Fact]
+    public async Task A_slot_left_behind_in_poll_mode_is_reported_and_warned_about()
+    {
+        await SeedAsync("l", 1);
+
+        // A slot from the stream's days that nobody reads any more, and WAL written since.
+        await _fleet.Database.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{Slot}', 'pgoutput')");
+        await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = score + 1");
+        var host = _fleet.Start(Settings(("Ranking:Refresh:Changes", "Poll"), ("Ranking:Refresh:ReplicationLagWarning", "1")), s => s.AddFakeLogging());
+        await HandledAsync([host], 1);
+
+        var warning = await Eventually.Until(
+            () => Task.FromResult(host.Host.Services.GetFakeLogCollector().GetSnapshot().FirstOrDefault(r => r.Id.Id == 327)),
+            r => r is not null,
+            "the slot's warning");
+        Assert.Contains($"pg_drop_replication_slot('{Slot}')", warning!.Message, StringComparison.Ordinal);
+        Assert.Contains("a stream reads it: False", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(0, Stream(host).Attempts);
+    }
+
     private IDatabase Redis => _redis.GetDatabase();
 
     private static bool Gauge(string metrics, string name, string value) =>

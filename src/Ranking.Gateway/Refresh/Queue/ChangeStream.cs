@@ -40,6 +40,7 @@ internal sealed partial class ChangeStream(
 {
     private const int Chunk = 500;
     private const int Backlog = 1000;
+    private static readonly TimeSpan IdleConfirm = TimeSpan.FromSeconds(1);
 
     private long _epoch;
     private long _streamingEpoch;
@@ -142,10 +143,11 @@ internal sealed partial class ChangeStream(
 
         // Either side failing ends the run: the reader's failure completes the channel with it, the queueing's cancels
         // the reader. What was read and not queued is read again from the slot by the next run.
-        var reading = ReadAsync(messages, commits.Writer, settings, run.Token);
+        var reader = new ReaderState();
+        var reading = ReadAsync(messages, commits.Writer, reader, settings, run.Token);
         try
         {
-            await QueueAsync(connection, commits.Reader, run.Token);
+            await QueueAsync(connection, commits.Reader, reader, run.Token);
         }
         finally
         {
@@ -157,7 +159,7 @@ internal sealed partial class ChangeStream(
     }
 
     // Turns the stream into committed transactions' sets of groups.
-    private async Task ReadAsync(IAsyncEnumerable<PgOutputReplicationMessage> messages, ChannelWriter<Commit> commits, RefreshOptions settings, CancellationToken cancellationToken)
+    private async Task ReadAsync(IAsyncEnumerable<PgOutputReplicationMessage> messages, ChannelWriter<Commit> commits, ReaderState state, RefreshOptions settings, CancellationToken cancellationToken)
     {
         Exception? failure = null;
         try
@@ -166,8 +168,12 @@ internal sealed partial class ChangeStream(
             var groups = new HashSet<string>(StringComparer.Ordinal);
             await foreach (var message in messages.WithCancellation(cancellationToken))
             {
+                Interlocked.Increment(ref state.Messages);
                 switch (message)
                 {
+                    case BeginMessage:
+                        Volatile.Write(ref state.BetweenTransactions, false);
+                        break;
                     case InsertMessage insert when Watched(insert.Relation):
                         await AddAsync(insert.Relation, insert.NewRow);
                         break;
@@ -195,6 +201,7 @@ internal sealed partial class ChangeStream(
                         // A transaction that touched no group (another table of a shared publication) goes on too: its
                         // end is confirmed in order, behind what was queued before it.
                         await commits.WriteAsync(new Commit(groups.Count > 0 ? groups : [], commit.TransactionEndLsn, commit.TransactionCommitTimestamp), cancellationToken);
+                        Volatile.Write(ref state.BetweenTransactions, true);
                         if (groups.Count > 0)
                         {
                             groups = new HashSet<string>(StringComparer.Ordinal);
@@ -230,13 +237,29 @@ internal sealed partial class ChangeStream(
     }
 
     // Queues what has been committed, as much as is there at once (coalesced: a group changed by many of those
-    // transactions is queued once), then confirms the slot up to the last transaction queued.
-    private async Task QueueAsync(LogicalReplicationConnection connection, ChannelReader<Commit> commits, CancellationToken cancellationToken)
+    // transactions is queued once), then confirms the slot up to the last transaction queued. While nothing is in hand,
+    // it confirms what PostgreSQL says it has sent (ConfirmIdle), once a second.
+    private async Task QueueAsync(LogicalReplicationConnection connection, ChannelReader<Commit> commits, ReaderState reader, CancellationToken cancellationToken)
     {
         var pending = new Dictionary<string, DateTime>(StringComparer.Ordinal);
         var healthy = false;
-        while (await commits.WaitToReadAsync(cancellationToken))
+        Task<bool>? ready = null;
+        while (true)
         {
+            ready ??= commits.WaitToReadAsync(cancellationToken).AsTask();
+            if (!ready.IsCompleted && await Task.WhenAny(ready, Task.Delay(IdleConfirm, cancellationToken)) != ready)
+            {
+                ConfirmIdle(connection, commits, reader);
+                continue;
+            }
+
+            var more = await ready;
+            ready = null;
+            if (!more)
+            {
+                break;
+            }
+
             Commit? last = null;
             while (pending.Count < Chunk * 20 && commits.TryRead(out var commit))
             {
@@ -286,6 +309,32 @@ internal sealed partial class ChangeStream(
 
         // The reader completed the channel: with its failure, or because the stream ended.
         await commits.Completion;
+    }
+
+    /// <summary>
+    /// With every transaction received queued (none half read, none waiting in the channel), confirms the slot up to
+    /// what PostgreSQL last said it had sent (its keepalives), as PostgreSQL's own apply worker does when it has nothing
+    /// pending. Without this the slot would hold WAL written to other tables for as long as the score table is quiet,
+    /// and a fast shutdown of PostgreSQL would wait for ever for the stream to confirm its shutdown checkpoint.
+    /// </summary>
+    /// <remarks>
+    /// PostgreSQL's position can run one message ahead of the reader (it is read before the message is handed over). With
+    /// no transaction open, that message begins the next one, and its position is that transaction's first record, before
+    /// its commit: confirming it does not skip the transaction.
+    /// </remarks>
+    private static void ConfirmIdle(LogicalReplicationConnection connection, ChannelReader<Commit> commits, ReaderState reader)
+    {
+        var seen = Interlocked.Read(ref reader.Messages);
+        if (!Volatile.Read(ref reader.BetweenTransactions) || commits.Count > 0)
+        {
+            return;
+        }
+
+        var received = connection.LastReceivedLsn;
+        if (Interlocked.Read(ref reader.Messages) == seen && Volatile.Read(ref reader.BetweenTransactions) && commits.Count == 0 && received > connection.LastFlushedLsn)
+        {
+            connection.SetReplicationStatus(received);
+        }
     }
 
     private async Task EnsurePublicationAsync(RefreshOptions settings, CancellationToken cancellationToken)
@@ -363,6 +412,13 @@ internal sealed partial class ChangeStream(
     {
         Interlocked.Exchange(ref _streamingEpoch, 0);
         metrics.Streaming(false);
+    }
+
+    /// <summary>Where the reader is: messages taken from the stream, and whether it is between transactions.</summary>
+    private sealed class ReaderState
+    {
+        public long Messages;
+        public bool BetweenTransactions = true;
     }
 
     /// <summary>A committed transaction's groups, where it ends in the WAL and when it committed.</summary>
