@@ -137,7 +137,7 @@ internal static class ChangesScenario
             $"Burst, after the steady part: {ChangesRun.BurstUsers} users of each of {ChangesRun.BurstGroups} random groups raised in {ChangesRun.BurstCommits} commits "
             + $"over one second, u1 of every group tracked; groups recomputed = gateway_refresh_groups_total{{outcome=refreshed}} summed over the instances "
             + $"(in brackets pg_stat_statements' batched + single Top-N rows ÷ min(users, 100), a group's rows); the queue backlog is XLEN of the queue's stream {ChangesRun.BacklogAfter.TotalSeconds:0} s after the last commit.");
-        report.Notes.Add("Slot WAL: pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn / confirmed_flush_lsn) of the run's slot, read every second while the gateways ran.");
+        report.Notes.Add("Slot WAL: pg_wal_lsn_diff(pg_current_wal_insert_lsn(), restart_lsn / confirmed_flush_lsn) of the run's slot, read every second while the gateways ran.");
         foreach (var r in results.Where(r => r.Source == "Replication" && r.Wal.Count == 0))
         {
             report.Notes.Add($"Replication: no replication slot named {r.Slot} existed while the gateways ran: this gateway build does not know "

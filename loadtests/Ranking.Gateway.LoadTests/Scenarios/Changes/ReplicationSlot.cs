@@ -16,7 +16,7 @@ internal static class ReplicationSlot
     public static async Task<(long Retained, long Unconfirmed)?> RetainedAsync(NpgsqlDataSource postgres, string slot, CancellationToken cancellationToken)
     {
         await using var command = postgres.CreateCommand("""
-            SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint
+            SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), restart_lsn)::bigint, coalesce(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn), 0)::bigint
             FROM pg_replication_slots WHERE slot_name = @s
             """);
         command.Parameters.AddWithValue("s", slot);
