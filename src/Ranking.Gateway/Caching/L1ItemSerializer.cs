@@ -31,8 +31,8 @@ internal sealed class L1ItemSerializer : IHybridCacheSerializer<L1Item>
     }
 
     /// <summary>
-    /// Bytes an entry holds: its body, half as much again for the gzip and br copies a compressed hit makes of it
-    /// (<see cref="Http.CompressedVariants"/>; JSON compresses to well under a quarter each), its strings (UTF-16) and
+    /// Bytes an entry holds: its body, half as much again for its gzip and br copies (<see cref="Http.CompressedVariants"/>,
+    /// read with the entry or made on a compressed hit; JSON compresses to well under a quarter each), its strings (UTF-16) and
     /// fixed fields. Ranking slices (<see cref="Ranking.RankingSlices"/>, at most a few per entry) are not counted.
     /// </summary>
     public static int Weight(CacheEntry entry)

@@ -8,12 +8,18 @@ namespace Ranking.Gateway.Http;
 /// long as the body lives, so a compressed hit costs no compression. Each has an ETag of its own (RFC 9110 §8.8.3: a
 /// different representation), the body's with <c>-gzip</c> or <c>-br</c> added.
 /// </summary>
+/// <remarks>
+/// An entry's copies are made once for the whole fleet: the instance that stores the entry makes them and stores them
+/// with it (<see cref="ToStore"/>, <c>EntryCodec</c>), and every instance that reads the entry takes them from there
+/// (<see cref="Adopt"/>). Only a ranking slice's copies are still made by each instance that serves one.
+/// </remarks>
 internal sealed class CompressedVariants
 {
     private const int BrotliQuality = 6;
     private const int BrotliWindow = 22;
 
     private static readonly ConditionalWeakTable<byte[], CompressedVariants> Table = [];
+    private static long _made;
 
     private readonly byte[] _body;
     private readonly string _etag;
@@ -36,12 +42,42 @@ internal sealed class CompressedVariants
             : variants._gzip ?? variants.Make(ref variants._gzip, Gzip, "gzip");
     }
 
+    /// <summary>Compressions this process has made (for tests: a copy read from Redis is not one).</summary>
+    public static long Made => Interlocked.Read(ref _made);
+
+    /// <summary>
+    /// The copies to store with <paramref name="entry"/>: gzip and br (made now, unless this instance has them) when its
+    /// answers are served compressed (<see cref="EntryHeaders.Compressible"/>), otherwise none.
+    /// </summary>
+    public static IReadOnlyList<Variant> ToStore(Caching.CacheEntry entry) =>
+        EntryHeaders.Of(entry).Compressible ? [Of(entry.Body, entry.ETag, ContentCoding.Gzip), Of(entry.Body, entry.ETag, ContentCoding.Brotli)] : [];
+
+    /// <summary>Takes the copies an entry was stored with (<paramref name="copies"/>: encoding, bytes), so its hits compress nothing.</summary>
+    public static void Adopt(byte[] body, string etag, IEnumerable<(string Encoding, byte[] Bytes)> copies)
+    {
+        var variants = Table.TryGetValue(body, out var found) ? found : Add(body, etag);
+        lock (variants._gate)
+        {
+            foreach (var (encoding, bytes) in copies)
+            {
+                var variant = new Variant(bytes, Tagged(etag, encoding), encoding);
+                _ = encoding == "br" ? variants._brotli ??= variant : variants._gzip ??= variant;
+            }
+        }
+    }
+
     // Once per body and coding: the hits that arrive together after a refresh wait for one compression, not each do it.
     private Variant Make(ref Variant? variant, Func<byte[], byte[]> compress, string coding)
     {
         lock (_gate)
         {
-            return variant ??= new Variant(compress(_body), Tagged(_etag, coding), coding);
+            if (variant is null)
+            {
+                Interlocked.Increment(ref _made);
+                variant = new Variant(compress(_body), Tagged(_etag, coding), coding);
+            }
+
+            return variant;
         }
     }
 

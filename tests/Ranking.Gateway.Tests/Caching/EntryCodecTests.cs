@@ -1,5 +1,6 @@
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
+using Ranking.Gateway.Http;
 
 namespace Ranking.Gateway.Tests.Caching;
 
@@ -46,6 +47,44 @@ public sealed class EntryCodecTests
     {
         Assert.Equal(EntryTags.MaxTags, EntryTags.Parse([string.Join(' ', Enumerable.Range(0, 100).Select(i => $"t{i}")), "more"]).Count);
         Assert.Empty(EntryTags.Parse([new string('x', EntryTags.MaxLength + 1)]));
+    }
+
+    [Fact]
+    public void A_text_entry_is_stored_with_its_gzip_and_br_copies_and_a_reader_takes_them_instead_of_compressing()
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(1, 100).Select(i => $"{{\"rank\":{i},\"userId\":\"u{i}\"}},")));
+        var entry = new CacheEntry(200, "application/json", body, "\"t\"", [], Generated, Generated.AddSeconds(60), Generated.AddSeconds(600), Generated.AddSeconds(3600));
+        var envelope = EntryCodec.Encode(entry);
+
+        // The copies ride at the end of the envelope: "gzip" and "br", each with its length.
+        var decoded = EntryCodec.Decode(envelope);
+        Assert.True(envelope.Length > body.Length + 100, $"{envelope.Length} bytes for a {body.Length}-byte body");
+        var gzip = CompressedVariants.Of(decoded.Body, decoded.ETag, ContentCoding.Gzip);
+        Assert.Equal(CompressedVariants.Of(body, entry.ETag, ContentCoding.Gzip).Body, gzip.Body);
+        Assert.Equal("\"t-gzip\"", gzip.ETag);
+
+        // What is read is what is served: a copy that is not what this instance would make shows it was taken, not made.
+        var copy = CompressedVariants.Of(body, entry.ETag, ContentCoding.Brotli).Body;
+        var at = envelope.AsSpan().LastIndexOf(copy);
+        Assert.True(at > 0);
+        var altered = envelope.ToArray();
+        altered[at + copy.Length - 1] ^= 0xFF;
+        var read = EntryCodec.Decode(altered);
+        Assert.Equal(altered[at..(at + copy.Length)], CompressedVariants.Of(read.Body, read.ETag, ContentCoding.Brotli).Body);
+    }
+
+    [Fact]
+    public void A_version_4_entry_still_reads_and_a_small_or_binary_body_is_stored_without_copies()
+    {
+        var entry = new CacheEntry(200, "application/octet-stream", new byte[1000], "\"b\"", [], Generated, Generated.AddSeconds(60), Generated.AddSeconds(600), Generated.AddSeconds(3600));
+        var envelope = EntryCodec.Encode(entry);
+        Assert.Equal(0, envelope[^1]);
+
+        // Version 4 was version 5 without the copy count at the end.
+        var version4 = envelope[..^1];
+        version4[0] = 4;
+        Assert.Equal(entry.Body, EntryCodec.Decode(version4).Body);
+        Assert.Throws<InvalidDataException>(() => EntryCodec.Decode([.. envelope, 0]));
     }
 
     [Fact]

@@ -1,13 +1,19 @@
+using Ranking.Gateway.Http;
+
 namespace Ranking.Gateway.Caching.Redis;
 
 /// <summary>
 /// The binary envelope an entry is stored in. A version byte leads so the format can change: version 2 added the
 /// origin's duration at the end, version 3 the initial age, the keep-until time and the flags after it, version 4 the
-/// tags after the headers; entries of the versions before still read, with zeros for what they lack.
+/// tags after the headers, version 5 the body's compressed copies at the end (<see cref="CompressedVariants"/>: made
+/// once, by the instance that stores the entry); entries of the versions before still read, with zeros for what they
+/// lack. A gateway older than a version cannot read it: during a rolling upgrade, old instances take the new entries for
+/// misses (and the new ones read the old).
 /// </summary>
 internal static class EntryCodec
 {
-    private const byte Version = 4;
+    private const byte Version = 5;
+    private const int MaxCopies = 2;
 
     public static byte[] Encode(CacheEntry entry)
     {
@@ -40,6 +46,15 @@ internal static class EntryCodec
         writer.Write(entry.InitialAge.Ticks);
         writer.Write(entry.KeepUntil.ToUnixTimeMilliseconds());
         writer.Write((byte)(entry.Flags & ~EntryFlags.Purged)); // a soft purge lives in Redis beside the envelope, never in it
+        var copies = CompressedVariants.ToStore(entry);
+        writer.Write((byte)copies.Count);
+        foreach (var copy in copies)
+        {
+            writer.Write(copy.Encoding);
+            writer.Write(copy.Body.Length);
+            writer.Write(copy.Body);
+        }
+
         writer.Flush();
         return stream.ToArray();
     }
@@ -51,7 +66,7 @@ internal static class EntryCodec
         {
             using var reader = new BinaryReader(new MemoryStream(data, writable: false));
             var version = reader.ReadByte();
-            if (version is not (1 or 2 or 3 or Version))
+            if (version is not (1 or 2 or 3 or 4 or Version))
             {
                 throw new InvalidDataException($"Unknown entry version {version}.");
             }
@@ -94,7 +109,7 @@ internal static class EntryCodec
                 2 => sizeof(long),
                 _ => (3 * sizeof(long)) + 1,
             };
-            if (length < 0 || length != data.Length - reader.BaseStream.Position - trailer)
+            if (length < 0 || (version < 5 ? length != data.Length - reader.BaseStream.Position - trailer : length > data.Length - reader.BaseStream.Position - trailer - 1))
             {
                 throw new InvalidDataException("Body length does not match the envelope.");
             }
@@ -104,9 +119,15 @@ internal static class EntryCodec
             var initialAge = version < 3 ? TimeSpan.Zero : TimeSpan.FromTicks(reader.ReadInt64());
             var keepUntil = version < 3 ? default : ReadTime(reader);
             var flags = version < 3 ? EntryFlags.None : (EntryFlags)reader.ReadByte();
+            var copies = version < 5 ? Array.Empty<(string, byte[])>() : ReadCopies(reader, data.Length);
             if (status is < 100 or > 599 || freshUntil < generatedAt || staleUntil < freshUntil || duration < TimeSpan.Zero || initialAge < TimeSpan.Zero)
             {
                 throw new InvalidDataException("Entry fields are out of range.");
+            }
+
+            if (copies.Length > 0)
+            {
+                CompressedVariants.Adopt(body, etag, copies);
             }
 
             return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration, initialAge, keepUntil, flags, tagCount == 0 ? null : tags);
@@ -115,6 +136,35 @@ internal static class EntryCodec
         {
             throw new InvalidDataException("Entry is truncated or malformed.", ex);
         }
+    }
+
+    private static (string Encoding, byte[] Bytes)[] ReadCopies(BinaryReader reader, int total)
+    {
+        var count = reader.ReadByte();
+        if (count > MaxCopies)
+        {
+            throw new InvalidDataException($"Implausible compressed copy count {count}.");
+        }
+
+        var copies = new (string, byte[])[count];
+        for (var i = 0; i < count; i++)
+        {
+            var encoding = reader.ReadString();
+            var length = reader.ReadInt32();
+            if (encoding is not ("gzip" or "br") || length < 0 || length > total - reader.BaseStream.Position)
+            {
+                throw new InvalidDataException("Compressed copy does not match the envelope.");
+            }
+
+            copies[i] = (encoding, reader.ReadBytes(length));
+        }
+
+        if (reader.BaseStream.Position != total)
+        {
+            throw new InvalidDataException("Bytes left after the envelope.");
+        }
+
+        return copies;
     }
 
     private static DateTimeOffset ReadTime(BinaryReader reader) =>
