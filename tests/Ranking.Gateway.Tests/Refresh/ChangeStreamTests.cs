@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Npgsql;
 using Ranking.Gateway.Refresh.Queue;
+using Ranking.Gateway.Tests.Admin;
 using Ranking.Gateway.Tests.Infrastructure;
 using StackExchange.Redis;
 
@@ -233,7 +234,7 @@ public sealed class ChangeStreamTests : IAsyncLifetime
         // A slot from the stream's days that nobody reads any more, and WAL written since.
         await _fleet.Database.ExecuteAsync($"SELECT pg_create_logical_replication_slot('{Slot}', 'pgoutput')");
         await _fleet.Database.ExecuteAsync("UPDATE ranking_scores SET score = score + 1");
-        var host = _fleet.Start(Settings(("Ranking:Refresh:Changes", "Poll"), ("Ranking:Refresh:ReplicationLagWarning", "1")), s => s.AddFakeLogging());
+        var host = _fleet.Start(AdminCalls.On(Settings(("Ranking:Refresh:Changes", "Poll"), ("Ranking:Refresh:ReplicationLagWarning", "1"))), s => s.AddFakeLogging());
         await HandledAsync([host], 1);
 
         var warning = await Eventually.Until(
@@ -243,6 +244,12 @@ public sealed class ChangeStreamTests : IAsyncLifetime
         Assert.Contains($"pg_drop_replication_slot('{Slot}')", warning!.Message, StringComparison.Ordinal);
         Assert.Contains("a stream reads it: False", warning.Message, StringComparison.Ordinal);
         Assert.Equal(0, Stream(host).Attempts);
+
+        // The operator console's overview says so too.
+        var overview = (await host.Client.StateAsync("/_admin/overview")).Json;
+        Assert.Equal("Poll", overview.GetProperty("changes").GetString());
+        Assert.False(overview.GetProperty("slot").GetProperty("active").GetBoolean());
+        Assert.True(overview.GetProperty("slot").GetProperty("retained").GetInt64() > 0);
     }
 
     private IDatabase Redis => _redis.GetDatabase();

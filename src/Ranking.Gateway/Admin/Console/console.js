@@ -63,6 +63,7 @@
   }
 
   const seconds = (s) => (s < 10 ? `${s.toFixed(1)} s` : `${Math.round(s)} s`);
+  const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
 
   async function login(event) {
@@ -113,6 +114,9 @@
     $('mode').textContent = state.mode;
     $('instance').textContent = state.instance;
     $('leader').textContent = state.mode === 'Queue' ? (state.leader || 'none') : 'n/a (not Queue mode)';
+    $('changes').textContent = state.mode !== 'Queue' ? 'n/a (not Queue mode)'
+      : state.slot ? `${state.changes}; slot keeps ${mib(state.slot.retained)} of WAL, ${mib(state.slot.unconfirmed)} unconfirmed, ${state.slot.active ? 'read by a stream' : 'READ BY NO STREAM'}`
+        : `${state.changes}; no replication slot`;
     $('updated').textContent = new Date(state.at).toLocaleTimeString();
     fill('instances', (state.instances || []).map((i) => row([i.name, `${seconds(i.secondsAgo)} ago`])));
     $('problems').textContent = state.problems.join('; ');
