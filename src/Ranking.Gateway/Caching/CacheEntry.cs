@@ -41,6 +41,9 @@ internal sealed record CacheEntry(
     /// <summary>Its tags; empty when it has none.</summary>
     public IReadOnlyList<string> TagList => Tags ?? [];
 
+    /// <summary>The gzip and br copies it was read from Redis with (made by the instance that stored it), if any.</summary>
+    public Http.CompressedCopies? Copies { get; init; }
+
     /// <summary>Its age at <paramref name="now"/> (RFC 9111 §4.2.3): what it was when it arrived, plus its time here.</summary>
     public TimeSpan AgeAt(DateTimeOffset now) => InitialAge + (now - GeneratedAt);
 

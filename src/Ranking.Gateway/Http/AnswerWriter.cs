@@ -41,7 +41,7 @@ internal static class AnswerWriter
             headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
             if (AcceptEncoding.Pick(context.Request.Headers.AcceptEncoding) is var coding and not ContentCoding.Identity)
             {
-                var variant = CompressedVariants.Of(body, etag, coding);
+                var variant = CompressedVariants.Of(body, etag, coding, entry.Copies);
                 body = variant.Body;
                 etag = variant.ETag;
                 headers.ContentEncoding = variant.Encoding;

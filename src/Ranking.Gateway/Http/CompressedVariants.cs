@@ -10,8 +10,9 @@ namespace Ranking.Gateway.Http;
 /// </summary>
 /// <remarks>
 /// An entry's copies are made once for the whole fleet: the instance that stores the entry makes them and stores them
-/// with it (<see cref="ToStore"/>, <c>EntryCodec</c>), and every instance that reads the entry takes them from there
-/// (<see cref="Adopt"/>). Only a ranking slice's copies are still made by each instance that serves one.
+/// with it (<see cref="ToStore"/>, <c>EntryCodec</c>), and an instance that read the entry takes them, on its first
+/// compressed hit, from what it read (<see cref="CompressedCopies"/>) instead of compressing. Only a ranking slice's
+/// copies are still made by each instance that serves one.
 /// </remarks>
 internal sealed class CompressedVariants
 {
@@ -34,9 +35,15 @@ internal sealed class CompressedVariants
     }
 
     /// <param name="etag">The ETag of <paramref name="body"/> (always the same for one body).</param>
-    public static Variant Of(byte[] body, string etag, ContentCoding coding)
+    /// <param name="stored">The copies read with the entry, taken if they are of this very body.</param>
+    public static Variant Of(byte[] body, string etag, ContentCoding coding, CompressedCopies? stored = null)
     {
         var variants = Table.TryGetValue(body, out var found) ? found : Add(body, etag);
+        if (stored is not null && ReferenceEquals(stored.Of, body))
+        {
+            variants.Adopt(stored.List);
+        }
+
         return coding == ContentCoding.Brotli
             ? variants._brotli ?? variants.Make(ref variants._brotli, Brotli, "br")
             : variants._gzip ?? variants.Make(ref variants._gzip, Gzip, "gzip");
@@ -52,16 +59,20 @@ internal sealed class CompressedVariants
     public static IReadOnlyList<Variant> ToStore(Caching.CacheEntry entry) =>
         EntryHeaders.Of(entry).Compressible ? [Of(entry.Body, entry.ETag, ContentCoding.Gzip), Of(entry.Body, entry.ETag, ContentCoding.Brotli)] : [];
 
-    /// <summary>Takes the copies an entry was stored with (<paramref name="copies"/>: encoding, bytes), so its hits compress nothing.</summary>
-    public static void Adopt(byte[] body, string etag, IEnumerable<(string Encoding, byte[] Bytes)> copies)
+    // Takes the copies an entry was stored with, where this instance has none yet.
+    private void Adopt(IReadOnlyList<(string Encoding, byte[] Bytes)> copies)
     {
-        var variants = Table.TryGetValue(body, out var found) ? found : Add(body, etag);
-        lock (variants._gate)
+        if (_gzip is not null && _brotli is not null)
+        {
+            return;
+        }
+
+        lock (_gate)
         {
             foreach (var (encoding, bytes) in copies)
             {
-                var variant = new Variant(bytes, Tagged(etag, encoding), encoding);
-                _ = encoding == "br" ? variants._brotli ??= variant : variants._gzip ??= variant;
+                var variant = new Variant(bytes, Tagged(_etag, encoding), encoding);
+                _ = encoding == "br" ? _brotli ??= variant : _gzip ??= variant;
             }
         }
     }
@@ -111,3 +122,6 @@ internal sealed class CompressedVariants
     /// <summary>One compressed copy: its bytes, its ETag and its <c>Content-Encoding</c>.</summary>
     internal sealed record Variant(byte[] Body, string ETag, string Encoding);
 }
+
+/// <summary>The compressed copies an entry was read with (<c>EntryCodec</c>), of the body <paramref name="Of"/>: encoding and bytes.</summary>
+internal sealed record CompressedCopies(byte[] Of, IReadOnlyList<(string Encoding, byte[] Bytes)> List);

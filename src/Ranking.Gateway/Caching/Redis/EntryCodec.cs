@@ -125,12 +125,10 @@ internal static class EntryCodec
                 throw new InvalidDataException("Entry fields are out of range.");
             }
 
-            if (copies.Length > 0)
+            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration, initialAge, keepUntil, flags, tagCount == 0 ? null : tags)
             {
-                CompressedVariants.Adopt(body, etag, copies);
-            }
-
-            return new CacheEntry(status, contentType, body, etag, headers, generatedAt, freshUntil, staleUntil, errorUntil, duration, initialAge, keepUntil, flags, tagCount == 0 ? null : tags);
+                Copies = copies.Length == 0 ? null : new CompressedCopies(body, copies),
+            };
         }
         catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException)
         {
