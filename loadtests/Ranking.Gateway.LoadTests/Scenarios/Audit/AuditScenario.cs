@@ -35,6 +35,11 @@ internal static class AuditScenario
             var (result, setup) = await AuditRun.RunAsync(args, mode, plan, $"{runId}-{mode.ToLowerInvariant()}", cancellationToken);
             results.Add(result);
             report.Setup.AddRange(setup.Select(line => $"{mode}: {line}"));
+            if (ReplicationSlotOf(args) is { } slot)
+            {
+                // The gateways have stopped: the slot they streamed from would otherwise keep WAL for ever.
+                report.Setup.Add($"{mode}: {await Changes.ReplicationSlot.DropAsync(Seeding.Seeder.ConnectionString(args.Postgres, args.Database), slot)}");
+            }
             report.Notes.AddRange(result.Examples.Select(line => $"{mode}: {line}"));
         }
 
@@ -52,6 +57,15 @@ internal static class AuditScenario
         report.Notes.Add("A write is shown by an instance when one of its answers received after the commit holds the written user's score or a higher one (scores only grow). "
             + "Lag = that answer's arrival − the commit. Lost = never shown by the end of the reads. Late = shown after the mode's bound with no fault within the bound (and 5 s) of the commit.");
         return report;
+    }
+
+    // With --set Ranking:Refresh:Changes=Replication, the slot the gateways read (--set …ReplicationSlot=, or the default).
+    private static string? ReplicationSlotOf(Arguments args)
+    {
+        string? Setting(string key) => args.Settings.LastOrDefault(s => s.StartsWith(key + "=", StringComparison.OrdinalIgnoreCase))?[(key.Length + 1)..];
+        return string.Equals(Setting("Ranking:Refresh:Changes"), "Replication", StringComparison.OrdinalIgnoreCase)
+            ? Setting("Ranking:Refresh:ReplicationSlot") ?? "ranking_gateway"
+            : null;
     }
 
     private static ReportTable Table(IReadOnlyList<AuditResult> results) => new(
