@@ -481,11 +481,15 @@ public sealed class QueueTests : IAsyncLifetime
         var purged = await AdminCalls.PostJsonAsync(hosts[1].Client, "/_admin/purge", "{\"groups\": [\"p1\", \"p2\"]}");
 
         Assert.Equal((2, 2, 0), (purged.Json.GetProperty("affected").GetInt32(), purged.Json.GetProperty("queued").GetInt32(), purged.Json.GetProperty("refreshing").GetInt32()));
-        foreach (var (_, client) in hosts)
+        for (var i = 0; i < hosts.Length; i++)
         {
             foreach (var group in new[] { "p1", "p2" })
             {
-                await Eventually.Until(() => client.GetAnswerAsync($"/ranking/{group}"), a => a.CacheStatus == "FRESH" && a.UserIds[0] == "u5", $"{group} recomputed");
+                // Said in full when it times out: which instance, what it answered, and how old that was.
+                await Eventually.Until(
+                    async () => (await hosts[i].Client.GetAnswerAsync($"/ranking/{group}")) is var a ? (a.CacheStatus, First: a.UserIds[0], Age: a.Header("Age"), Cache: a.Header("Cache-Status")) : default,
+                    a => a is { CacheStatus: "FRESH", First: "u5" },
+                    $"{group} recomputed, read from instance {i}");
             }
         }
 
