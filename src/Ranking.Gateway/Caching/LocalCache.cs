@@ -19,8 +19,6 @@ namespace Ranking.Gateway.Caching;
 /// instance's subscription is down; when it comes back, the whole L1 is dropped (<see cref="EntryChanges.Lost"/>). While
 /// it is down the copies stay: with Redis away nothing can change an entry, and copies read from a reachable node in
 /// the meantime go at the return too.
-/// A load that read an entry before a change and finishes after its announcement would keep the old copy: a load
-/// during which its key was announced changed drops what it kept (<c>_changedWhileLoading</c>).
 /// </remarks>
 internal sealed partial class LocalCache
 {
@@ -34,10 +32,6 @@ internal sealed partial class LocalCache
     private readonly TimeProvider _time;
     private readonly ILogger<LocalCache> _logger;
     private readonly ConcurrentDictionary<string, Task<L1Item>> _loading = new(StringComparer.Ordinal);
-
-    // Keys whose entry changed while a load of them was under way: that load may have read the entry before the change,
-    // so what it keeps is dropped again. Only keys being loaded are marked; a load clears its key's mark when it starts.
-    private readonly ConcurrentDictionary<string, byte> _changedWhileLoading = new(StringComparer.Ordinal);
 
     public LocalCache(HybridCache hybrid, EntryChanges changes, TimeProvider time, ILogger<LocalCache> logger)
     {
@@ -95,11 +89,7 @@ internal sealed partial class LocalCache
         }
     }
 
-    public void Remove(string key)
-    {
-        MarkIfLoading(key);
-        Observe(_hybrid.RemoveAsync(key));
-    }
+    public void Remove(string key) => Observe(_hybrid.RemoveAsync(key));
 
     // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
     // load for every waiter and frees the key. The key is freed before the waiters resume, so a waiter that drops this
@@ -110,7 +100,6 @@ internal sealed partial class LocalCache
         Exception? error = null;
         try
         {
-            _changedWhileLoading.TryRemove(key, out _);
             item = await load(state);
             var keepFor = KeepFor(item, policy);
             if (item.Keepable && keepFor > TimeSpan.Zero)
@@ -118,13 +107,6 @@ internal sealed partial class LocalCache
                 // Kept before the load is no longer "under way", so a reader finds one or the other.
                 var options = new HybridCacheEntryOptions { Expiration = keepFor, LocalCacheExpiration = keepFor, Flags = HybridCacheEntryFlags.DisableDistributedCache };
                 await _hybrid.SetAsync<L1Item?>(key, item, options);
-
-                // A change announced while this load ran may have come before what it read reached here: the copy goes
-                // again (this waiter still gets it). Checked after keeping it, since an announcement marks, then drops.
-                if (_changedWhileLoading.TryRemove(key, out _))
-                {
-                    await _hybrid.RemoveAsync(key);
-                }
             }
         }
         catch (Exception ex)
@@ -144,30 +126,10 @@ internal sealed partial class LocalCache
     }
 
     // Runs on the pub/sub thread; a failure is logged and the copy expires with L1.
-    private void DropChangedElsewhere(string key)
-    {
-        MarkIfLoading(key);
-        Drop(() => _hybrid.RemoveAsync(key));
-    }
+    private void DropChangedElsewhere(string key) => Drop(() => _hybrid.RemoveAsync(key));
 
     // Announcements may have been missed: every copy goes (HybridCache's "*" tag: each is refused from now on, and leaves).
-    private void DropAll()
-    {
-        foreach (var key in _loading.Keys)
-        {
-            _changedWhileLoading[key] = 0;
-        }
-
-        Drop(() => _hybrid.RemoveByTagAsync("*"));
-    }
-
-    private void MarkIfLoading(string key)
-    {
-        if (_loading.ContainsKey(key))
-        {
-            _changedWhileLoading[key] = 0;
-        }
-    }
+    private void DropAll() => Drop(() => _hybrid.RemoveByTagAsync("*"));
 
     private void Drop(Func<ValueTask> remove)
     {
