@@ -213,6 +213,26 @@ public sealed class ChangeStreamTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_leader_that_loses_the_lease_stops_streaming_and_streams_again_when_it_leads_again()
+    {
+        await SeedAsync("e", 1);
+        var host = Start();
+        await HandledAsync([host], 1);
+        await Eventually.Until(() => Stream(host).Epoch != 0, "the stream running");
+
+        // Another instance holds the lease for a while (a Redis blip, a long pause): this one stops leading and streaming.
+        var lease = _fleet.Prefix + "{refresh:leader}";
+        await Redis.StringSetAsync(lease, "someone-else", TimeSpan.FromSeconds(30));
+        await Eventually.Until(() => !Producer(host).IsLeader && Stream(host).Epoch == 0, "leadership and the stream given up");
+
+        // It leads again: it produces and streams again, and a change reaches the cache through the stream.
+        await Redis.KeyDeleteAsync(lease);
+        await Eventually.Until(() => Producer(host).IsLeader && Stream(host).Epoch != 0, "leading and streaming again");
+        await WriteAsync("UPDATE ranking_scores SET score = 1000000 WHERE group_id = 'e1' AND user_id = 'u4'");
+        await Eventually.Until(() => host.Client.GetAnswerAsync("/ranking/e1"), a => a.UserIds[0] == "u4", "the change after leading again");
+    }
+
+    [Fact]
     public async Task A_quiet_stream_confirms_the_wal_of_other_tables_so_the_slot_holds_nothing_back()
     {
         await SeedAsync("q", 1);

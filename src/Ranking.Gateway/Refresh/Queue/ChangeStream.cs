@@ -81,6 +81,12 @@ internal sealed partial class ChangeStream(
             {
                 Failed(ex, most);
             }
+            catch
+            {
+                // Leadership ended (or the gateway stops): whatever the stream was doing, it ends quietly, so the
+                // producer that awaits it carries on.
+                return;
+            }
             finally
             {
                 Stopped();
