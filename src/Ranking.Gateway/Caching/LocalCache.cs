@@ -19,6 +19,10 @@ namespace Ranking.Gateway.Caching;
 /// instance's subscription is down; when it comes back, the whole L1 is dropped (<see cref="EntryChanges.Lost"/>). While
 /// it is down the copies stay: with Redis away nothing can change an entry, and copies read from a reachable node in
 /// the meantime go at the return too.
+/// A load that read an entry before another instance changed it, and keeps its copy after the announcement's drop found
+/// nothing to drop, would serve the old entry as FRESH for its whole L1 lifetime: a load during which its key was
+/// announced changed elsewhere, or every copy was dropped, drops what it kept (<see cref="Flight.Changed"/>). This
+/// instance's own changes do not mark its loads: a load may store its own key.
 /// </remarks>
 internal sealed partial class LocalCache
 {
@@ -31,7 +35,7 @@ internal sealed partial class LocalCache
     private readonly HybridCache _hybrid;
     private readonly TimeProvider _time;
     private readonly ILogger<LocalCache> _logger;
-    private readonly ConcurrentDictionary<string, Task<L1Item>> _loading = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Flight> _loading = new(StringComparer.Ordinal);
 
     public LocalCache(HybridCache hybrid, EntryChanges changes, TimeProvider time, ILogger<LocalCache> logger)
     {
@@ -77,14 +81,14 @@ internal sealed partial class LocalCache
         {
             if (_loading.TryGetValue(key, out var running))
             {
-                return running.WaitAsync(cancellationToken);
+                return running.Loaded.Task.WaitAsync(cancellationToken);
             }
 
-            var loaded = new TaskCompletionSource<L1Item>(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (_loading.TryAdd(key, loaded.Task))
+            var flight = new Flight();
+            if (_loading.TryAdd(key, flight))
             {
-                _ = CompleteAsync(key, state, load, policy, loaded);
-                return loaded.Task.WaitAsync(cancellationToken);
+                _ = CompleteAsync(key, state, load, policy, flight);
+                return flight.Loaded.Task.WaitAsync(cancellationToken);
             }
         }
     }
@@ -94,7 +98,7 @@ internal sealed partial class LocalCache
     // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
     // load for every waiter and frees the key. The key is freed before the waiters resume, so a waiter that drops this
     // load's copy (out of date by the time it looks) loads again rather than finding this load still "under way".
-    private async Task CompleteAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, CachePolicy policy, TaskCompletionSource<L1Item> loaded)
+    private async Task CompleteAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, CachePolicy policy, Flight flight)
     {
         L1Item? item = null;
         Exception? error = null;
@@ -107,6 +111,12 @@ internal sealed partial class LocalCache
                 // Kept before the load is no longer "under way", so a reader finds one or the other.
                 var options = new HybridCacheEntryOptions { Expiration = keepFor, LocalCacheExpiration = keepFor, Flags = HybridCacheEntryFlags.DisableDistributedCache };
                 await _hybrid.SetAsync<L1Item?>(key, item, options);
+
+                // Checked after keeping it: an announcement marks, then drops, so one of the two removes the copy.
+                if (flight.Changed)
+                {
+                    await _hybrid.RemoveAsync(key);
+                }
             }
         }
         catch (Exception ex)
@@ -114,22 +124,38 @@ internal sealed partial class LocalCache
             error = ex;
         }
 
-        _loading.TryRemove(new KeyValuePair<string, Task<L1Item>>(key, loaded.Task));
+        _loading.TryRemove(new KeyValuePair<string, Flight>(key, flight));
         if (error is null)
         {
-            loaded.SetResult(item!);
+            flight.Loaded.SetResult(item!);
         }
         else
         {
-            loaded.SetException(error);
+            flight.Loaded.SetException(error);
         }
     }
 
     // Runs on the pub/sub thread; a failure is logged and the copy expires with L1.
-    private void DropChangedElsewhere(string key) => Drop(() => _hybrid.RemoveAsync(key));
+    private void DropChangedElsewhere(string key)
+    {
+        if (_loading.TryGetValue(key, out var flight))
+        {
+            flight.Changed = true;
+        }
+
+        Drop(() => _hybrid.RemoveAsync(key));
+    }
 
     // Announcements may have been missed: every copy goes (HybridCache's "*" tag: each is refused from now on, and leaves).
-    private void DropAll() => Drop(() => _hybrid.RemoveByTagAsync("*"));
+    private void DropAll()
+    {
+        foreach (var flight in _loading.Values)
+        {
+            flight.Changed = true;
+        }
+
+        Drop(() => _hybrid.RemoveByTagAsync("*"));
+    }
 
     private void Drop(Func<ValueTask> remove)
     {
@@ -166,6 +192,17 @@ internal sealed partial class LocalCache
         {
             removal.AsTask().GetAwaiter().GetResult();
         }
+    }
+
+    // One load of a key under way on this instance.
+    private sealed class Flight
+    {
+        private volatile bool _changed;
+
+        public TaskCompletionSource<L1Item> Loaded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The key was announced changed elsewhere (or every copy dropped) while this load ran: what it read may be older.</summary>
+        public bool Changed { get => _changed; set => _changed = value; }
     }
 
     private static partial class Log
