@@ -34,6 +34,23 @@ public sealed class AnswerWriterTests
     }
 
     [Fact]
+    public async Task Hits_of_different_entries_at_the_same_age_share_their_header_texts()
+    {
+        // Nothing is made and kept per hit (an object stored in a long-lived entry on every hit made the collector's
+        // young-generation pauses grow with the number of entries): the texts of a number of seconds are shared.
+        var other = Entry with { Body = Encoding.UTF8.GetBytes("{\"b\":2}") };
+        var first = Context();
+        var second = Context();
+
+        await AnswerWriter.WriteAsync(first, new CacheLookup(Entry, CacheStatus.Fresh), Generated.AddSeconds(12.2));
+        await AnswerWriter.WriteAsync(second, new CacheLookup(other, CacheStatus.Fresh), Generated.AddSeconds(12.9));
+
+        Assert.Same(first.Response.Headers.Age.ToString(), second.Response.Headers.Age.ToString());
+        Assert.Same(first.Response.Headers["Cache-Status"].ToString(), second.Response.Headers["Cache-Status"].ToString());
+        Assert.Equal("Ranking.Gateway; hit; ttl=47", second.Response.Headers["Cache-Status"]);
+    }
+
+    [Fact]
     public async Task A_stale_hit_has_a_negative_ttl()
     {
         var context = Context();
