@@ -38,6 +38,27 @@ internal sealed record CacheEntry(
     EntryFlags Flags = EntryFlags.None,
     IReadOnlyList<string>? Tags = null)
 {
+    // Never part of its value (MemoSlot's equality is always true): equal entries stay equal whatever was made of them.
+    private MemoSlot _memo;
+
+    /// <summary>What is made from it alone and kept with it (<see cref="EntryMemo"/>).</summary>
+    internal EntryMemo Memo
+    {
+        get
+        {
+            // A `with` copy starts with its original's memo: it makes its own.
+            var memo = Volatile.Read(ref _memo.Value);
+            if (memo is not null && ReferenceEquals(memo.Entry, this))
+            {
+                return memo;
+            }
+
+            var created = new EntryMemo(this);
+            var found = Interlocked.CompareExchange(ref _memo.Value, created, memo);
+            return found == memo ? created : found!;
+        }
+    }
+
     /// <summary>Its tags; empty when it has none.</summary>
     public IReadOnlyList<string> TagList => Tags ?? [];
 
@@ -64,6 +85,18 @@ internal sealed record CacheEntry(
 
         return found;
     }
+}
+
+/// <summary>Holds an entry's memo outside its value: any two are equal.</summary>
+internal struct MemoSlot : IEquatable<MemoSlot>
+{
+    public EntryMemo? Value;
+
+    public readonly bool Equals(MemoSlot other) => true;
+
+    public override readonly bool Equals(object? obj) => obj is MemoSlot;
+
+    public override readonly int GetHashCode() => 0;
 }
 
 /// <summary>Where an entry's caching metadata came from.</summary>

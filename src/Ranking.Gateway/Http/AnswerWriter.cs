@@ -13,15 +13,15 @@ internal static class AnswerWriter
     private const string Bypass = EntryHeaders.CacheName + "; fwd=bypass; detail=redis-unavailable";
 
     /// <summary>
-    /// Writes <paramref name="lookup"/> (or <paramref name="body"/>/<paramref name="etag"/> derived from it), compressed
+    /// Writes <paramref name="lookup"/> (or <paramref name="representation"/>, a body derived from it), compressed
     /// when the client accepts it and the entry allows it, answering 304 when the client already has this ETag.
     /// </summary>
     /// <param name="downstream">What the answer tells a CDN in front, when its policy says anything (<see cref="Downstream.For"/>).</param>
-    public static Task WriteAsync(HttpContext context, CacheLookup lookup, DateTimeOffset now, byte[]? body = null, string? etag = null, Downstream? downstream = null)
+    public static Task WriteAsync(HttpContext context, CacheLookup lookup, DateTimeOffset now, CompressedVariants? representation = null, Downstream? downstream = null)
     {
         var entry = lookup.Entry;
-        body ??= entry.Body;
-        etag ??= entry.ETag;
+        var body = representation?.Body ?? entry.Body;
+        var etag = representation?.ETag ?? entry.ETag;
         var response = context.Response;
         var headers = response.Headers;
         var stored = entry.Headers;
@@ -41,7 +41,7 @@ internal static class AnswerWriter
             headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
             if (AcceptEncoding.Pick(context.Request.Headers.AcceptEncoding) is var coding and not ContentCoding.Identity)
             {
-                var variant = CompressedVariants.Of(body, etag, coding, entry.Copies);
+                var variant = (representation ?? entry.Memo.Variants).Get(coding, entry.Copies);
                 body = variant.Body;
                 etag = variant.ETag;
                 headers.ContentEncoding = variant.Encoding;

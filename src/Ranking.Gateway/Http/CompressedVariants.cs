@@ -1,11 +1,11 @@
 using System.IO.Compression;
-using System.Runtime.CompilerServices;
 
 namespace Ranking.Gateway.Http;
 
 /// <summary>
-/// The gzip and br copies of a cached body (an entry's, or a ranking slice's), each made on its first ask and kept as
-/// long as the body lives, so a compressed hit costs no compression. Each has an ETag of its own (RFC 9110 §8.8.3: a
+/// A cached body (an entry's, kept in its <see cref="Caching.EntryMemo"/>, or a ranking slice's) with its ETag, and its
+/// gzip and br copies, each made on its first ask and kept as long as the body lives, so a compressed hit costs no
+/// compression. Each has an ETag of its own (RFC 9110 §8.8.3: a
 /// different representation), the body's with <c>-gzip</c> or <c>-br</c> added.
 /// </summary>
 /// <remarks>
@@ -19,34 +19,36 @@ internal sealed class CompressedVariants
     private const int BrotliQuality = 6;
     private const int BrotliWindow = 22;
 
-    private static readonly ConditionalWeakTable<byte[], CompressedVariants> Table = [];
     private static long _made;
 
-    private readonly byte[] _body;
-    private readonly string _etag;
     private readonly Lock _gate = new();
     private Variant? _gzip;
     private Variant? _brotli;
 
-    private CompressedVariants(byte[] body, string etag)
+    /// <param name="etag">The ETag of <paramref name="body"/>.</param>
+    public CompressedVariants(byte[] body, string etag)
     {
-        _body = body;
-        _etag = etag;
+        Body = body;
+        ETag = etag;
     }
 
-    /// <param name="etag">The ETag of <paramref name="body"/> (always the same for one body).</param>
+    /// <summary>The body as it is, uncompressed.</summary>
+    public byte[] Body { get; }
+
+    public string ETag { get; }
+
+    /// <summary>The body's copy in <paramref name="coding"/> (gzip or br).</summary>
     /// <param name="stored">The copies read with the entry, taken if they are of this very body.</param>
-    public static Variant Of(byte[] body, string etag, ContentCoding coding, CompressedCopies? stored = null)
+    public Variant Get(ContentCoding coding, CompressedCopies? stored = null)
     {
-        var variants = Table.TryGetValue(body, out var found) ? found : Add(body, etag);
-        if (stored is not null && ReferenceEquals(stored.Of, body))
+        if (stored is not null && ReferenceEquals(stored.Of, Body))
         {
-            variants.Adopt(stored.List);
+            Adopt(stored.List);
         }
 
         return coding == ContentCoding.Brotli
-            ? variants._brotli ?? variants.Make(ref variants._brotli, Brotli, "br")
-            : variants._gzip ?? variants.Make(ref variants._gzip, Gzip, "gzip");
+            ? _brotli ?? Make(ref _brotli, Brotli, "br")
+            : _gzip ?? Make(ref _gzip, Gzip, "gzip");
     }
 
     /// <summary>Compressions this process has made (for tests: a copy read from Redis is not one).</summary>
@@ -57,7 +59,7 @@ internal sealed class CompressedVariants
     /// answers are served compressed (<see cref="EntryHeaders.Compressible"/>), otherwise none.
     /// </summary>
     public static IReadOnlyList<Variant> ToStore(Caching.CacheEntry entry) =>
-        EntryHeaders.Of(entry).Compressible ? [Of(entry.Body, entry.ETag, ContentCoding.Gzip), Of(entry.Body, entry.ETag, ContentCoding.Brotli)] : [];
+        EntryHeaders.Of(entry).Compressible ? [entry.Memo.Variants.Get(ContentCoding.Gzip), entry.Memo.Variants.Get(ContentCoding.Brotli)] : [];
 
     // Takes the copies an entry was stored with, where this instance has none yet.
     private void Adopt(IReadOnlyList<(string Encoding, byte[] Bytes)> copies)
@@ -71,7 +73,7 @@ internal sealed class CompressedVariants
         {
             foreach (var (encoding, bytes) in copies)
             {
-                var variant = new Variant(bytes, Tagged(_etag, encoding), encoding);
+                var variant = new Variant(bytes, Tagged(ETag, encoding), encoding);
                 _ = encoding == "br" ? _brotli ??= variant : _gzip ??= variant;
             }
         }
@@ -85,17 +87,11 @@ internal sealed class CompressedVariants
             if (variant is null)
             {
                 Interlocked.Increment(ref _made);
-                variant = new Variant(compress(_body), Tagged(_etag, coding), coding);
+                variant = new Variant(compress(Body), Tagged(ETag, coding), coding);
             }
 
             return variant;
         }
-    }
-
-    private static CompressedVariants Add(byte[] body, string etag)
-    {
-        var created = new CompressedVariants(body, etag);
-        return Table.GetValue(body, _ => created);
     }
 
     private static string Tagged(string etag, string coding) => etag.EndsWith('"') ? etag.Insert(etag.Length - 1, "-" + coding) : etag + "-" + coding;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Ranking.Gateway.Caching;
 
 namespace Ranking.Gateway.Http;
@@ -18,8 +17,6 @@ internal sealed class EntryHeaders
 {
     public const string CacheName = "Ranking.Gateway";
 
-    private static readonly ConditionalWeakTable<CacheEntry, EntryHeaders> Table = [];
-
     /// <summary>Bodies smaller than this are sent as they are: compressing them saves next to nothing.</summary>
     private const int MinCompressedBytes = 256;
 
@@ -28,7 +25,7 @@ internal sealed class EntryHeaders
 
     private readonly CacheEntry _entry;
 
-    private EntryHeaders(CacheEntry entry)
+    public EntryHeaders(CacheEntry entry)
     {
         _entry = entry;
         Compressible = entry.Body.Length >= MinCompressedBytes && IsText(entry.ContentType)
@@ -50,8 +47,7 @@ internal sealed class EntryHeaders
     /// </summary>
     public bool Compressible { get; }
 
-    public static EntryHeaders Of(CacheEntry entry) =>
-        Table.TryGetValue(entry, out var headers) ? headers : Table.GetValue(entry, static e => new EntryHeaders(e));
+    public static EntryHeaders Of(CacheEntry entry) => entry.Memo.Headers;
 
     /// <summary>Age and the hit's Cache-Status at <paramref name="now"/>.</summary>
     public Stamp At(DateTimeOffset now) =>

@@ -61,8 +61,7 @@ internal static partial class RankingEndpoint
             return;
         }
 
-        var slice = RankingSlices.Of(lookup.Entry, limit);
-        await AnswerWriter.WriteAsync(context, lookup, now, slice.Body, slice.ETag, Downstream.For(reader.Policy, group));
+        await AnswerWriter.WriteAsync(context, lookup, now, RankingSlices.Of(lookup.Entry, limit), Downstream.For(reader.Policy, group));
     }
 
     private static bool TryReadLimit(HttpRequest request, out int limit)

@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Http;
 
 namespace Ranking.Gateway.Ranking;
 
@@ -15,22 +14,19 @@ internal static class RankingSlices
 {
     public const int KeptPerEntry = 4;
 
-    private static readonly ConditionalWeakTable<CacheEntry, ConcurrentDictionary<int, Slice>> Slices = [];
-
-    public static Slice Of(CacheEntry entry, int limit)
+    /// <summary>The slice's body and ETag, and its compressed copies.</summary>
+    public static CompressedVariants Of(CacheEntry entry, int limit)
     {
-        var kept = Slices.GetValue(entry, static _ => new());
+        var kept = entry.Memo.Slices;
         return kept.TryGetValue(limit, out var slice) ? slice
             : kept.Count < KeptPerEntry ? kept.GetOrAdd(limit, static (limit, entry) => Make(entry, limit), entry)
             : Make(entry, limit);
     }
 
-    private static Slice Make(CacheEntry entry, int limit)
+    private static CompressedVariants Make(CacheEntry entry, int limit)
     {
         var document = JsonSerializer.Deserialize(entry.Body, RankingJsonContext.Default.RankingDocument)!;
         var body = JsonSerializer.SerializeToUtf8Bytes(document.Take(limit), RankingJsonContext.Default.RankingDocument);
-        return new Slice(body, entry.ETag.Insert(entry.ETag.Length - 1, $"-{limit}"));
+        return new CompressedVariants(body, entry.ETag.Insert(entry.ETag.Length - 1, $"-{limit}"));
     }
-
-    internal sealed record Slice(byte[] Body, string ETag);
 }

@@ -59,18 +59,18 @@ public sealed class EntryCodecTests
         // The copies ride at the end of the envelope: "gzip" and "br", each with its length.
         var decoded = EntryCodec.Decode(envelope);
         Assert.True(envelope.Length > body.Length + 100, $"{envelope.Length} bytes for a {body.Length}-byte body");
-        var gzip = CompressedVariants.Of(decoded.Body, decoded.ETag, ContentCoding.Gzip, decoded.Copies);
-        Assert.Equal(CompressedVariants.Of(body, entry.ETag, ContentCoding.Gzip).Body, gzip.Body);
+        var gzip = decoded.Memo.Variants.Get(ContentCoding.Gzip, decoded.Copies);
+        Assert.Equal(new CompressedVariants(body, entry.ETag).Get(ContentCoding.Gzip).Body, gzip.Body);
         Assert.Equal("\"t-gzip\"", gzip.ETag);
 
         // What is read is what is served: a copy that is not what this instance would make shows it was taken, not made.
-        var copy = CompressedVariants.Of(body, entry.ETag, ContentCoding.Brotli).Body;
+        var copy = new CompressedVariants(body, entry.ETag).Get(ContentCoding.Brotli).Body;
         var at = envelope.AsSpan().LastIndexOf(copy);
         Assert.True(at > 0);
         var altered = envelope.ToArray();
         altered[at + copy.Length - 1] ^= 0xFF;
         var read = EntryCodec.Decode(altered);
-        Assert.Equal(altered[at..(at + copy.Length)], CompressedVariants.Of(read.Body, read.ETag, ContentCoding.Brotli, read.Copies).Body);
+        Assert.Equal(altered[at..(at + copy.Length)], read.Memo.Variants.Get(ContentCoding.Brotli, read.Copies).Body);
         Assert.Null(EntryCodec.Decode(EntryCodec.Encode(entry with { ContentType = "application/octet-stream" })).Copies);
     }
 

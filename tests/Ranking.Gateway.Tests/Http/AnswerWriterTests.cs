@@ -137,7 +137,7 @@ public sealed class AnswerWriterTests
         var context = Context();
         context.Request.Headers.IfNoneMatch = "\"abc\"";
 
-        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated, [1, 2], "\"abc-1\"");
+        await AnswerWriter.WriteAsync(context, new CacheLookup(Entry, CacheStatus.Fresh), Generated, new CompressedVariants([1, 2], "\"abc-1\""));
 
         Assert.Equal(200, context.Response.StatusCode);
         Assert.Equal("\"abc-1\"", context.Response.Headers.ETag);

@@ -73,14 +73,14 @@ public sealed class CompressedAnswerTests
         await AnswerWriter.WriteAsync(first, new CacheLookup(entry, CacheStatus.Fresh), Generated);
         await AnswerWriter.WriteAsync(second, new CacheLookup(entry, CacheStatus.Fresh), Generated);
 
-        Assert.Same(CompressedVariants.Of(entry.Body, entry.ETag, ContentCoding.Brotli), CompressedVariants.Of(entry.Body, entry.ETag, ContentCoding.Brotli));
+        Assert.Same(entry.Memo.Variants.Get(ContentCoding.Brotli), entry.Memo.Variants.Get(ContentCoding.Brotli));
         Assert.Equal(Body(first), Body(second));
     }
 
     [Fact]
     public async Task Readers_asking_at_once_for_a_new_body_share_one_compression()
     {
-        var body = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{{\"rank\":{i}}},")));
+        var body = new CompressedVariants(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 20_000).Select(i => $"{{\"rank\":{i}}},"))), "\"big\"");
         using var start = new Barrier(4);
 
         // Dedicated threads, released together: each asks for the br copy of a body nobody compressed yet.
@@ -88,7 +88,7 @@ public sealed class CompressedAnswerTests
             () =>
             {
                 start.SignalAndWait();
-                return CompressedVariants.Of(body, "\"big\"", ContentCoding.Brotli);
+                return body.Get(ContentCoding.Brotli);
             },
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
