@@ -102,6 +102,8 @@ public static class GatewayServiceCollectionExtensions
             .AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
         var telemetry = services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(CacheMetrics.MeterName)
+            // .NET's own: the garbage collector's pauses decide the FRESH hit's tail (dotnet_gc_pause_time_seconds_total).
+            .AddMeter("System.Runtime")
             .AddPrometheusExporter());
         if (GatewayTracing.ExportsByEnvironment(configuration))
         {

@@ -26,6 +26,10 @@ public sealed partial class MetricsTests(TestDatabase database) : OneGatewayTest
         Assert.Equal(ran - before, Sum(metrics, "gateway_origin_queries_total"));
         Assert.DoesNotContain("m0", metrics, StringComparison.Ordinal);
         Assert.Contains("status=\"STALE\"", metrics, StringComparison.Ordinal);
+
+        // The runtime's own, for what decides the hit's tail: the collector's pauses and collections by generation.
+        Assert.Contains("dotnet_gc_pause_time_seconds_total", metrics, StringComparison.Ordinal);
+        Assert.Contains("dotnet_gc_collections_total", metrics, StringComparison.Ordinal);
     }
 
     [Fact]
