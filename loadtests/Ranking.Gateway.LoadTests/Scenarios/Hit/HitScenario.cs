@@ -27,6 +27,8 @@ internal static class HitScenario
     // wait counts in their latency.
     private const int Connections = 64;
 
+    private static readonly string[] GcCounters = ["dotnet_gc_pause_time_seconds_total", "dotnet_gc_collections_total"];
+
     public static async Task RunAsync(TestBed bed, RunReport report, CancellationToken cancellationToken)
     {
         var args = bed.Args;
@@ -109,10 +111,19 @@ internal static class HitScenario
         var half = gateway.Peak / 2;
         foreach (var target in open)
         {
+            // A gateway's garbage collector during its phase (.NET's System.Runtime meter on its /metrics): the pauses
+            // that make the tail, beside the tail itself.
+            var gc = target.Name.StartsWith("gateway", StringComparison.Ordinal) ? new MetricReader(bed.Client.Http, [new Uri(target.Uri, "/")]) : null;
+            var before = gc is null ? null : await gc.ReadAsync(GcCounters, cancellationToken);
             target.AtHalf = await OpenLoop.RunAsync(
                 target.Client, $"{target.Name} @50%", $"{target.Description}, open loop at {half:N0} req/s (half of the gateway's median peak)",
                 half, args.Duration, target.Plan, args.Seed);
             report.Phases.Add(target.AtHalf);
+            if (gc is not null && before is not null)
+            {
+                var after = await gc.ReadAsync(GcCounters, cancellationToken);
+                report.Notes.Add($"{target.Name} @50%: the garbage collector paused {(after[0] - before[0]) * 1000:N0} ms in all, in {after[1] - before[1]:N0} collections during the phase's {args.Duration.TotalSeconds:0.#} s (dotnet_gc_pause_time_seconds_total).");
+            }
         }
 
         var nginxCachedAfter = await CachedAsync(nginx, cancellationToken) && await CachedAsync(nginxGzip, cancellationToken);
