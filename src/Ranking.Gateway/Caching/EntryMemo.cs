@@ -23,8 +23,8 @@ internal sealed class EntryMemo(CacheEntry entry)
 
     public EntryHeaders Headers => Once(ref _headers, static e => new EntryHeaders(e));
 
-    /// <summary>The entry's body and its compressed copies.</summary>
-    public CompressedVariants Variants => Once(ref _variants, static e => new CompressedVariants(e.Body, e.ETag));
+    /// <summary>The entry's body and its compressed copies (those it was read with, else made on first ask).</summary>
+    public CompressedVariants Variants => Once(ref _variants, static e => new CompressedVariants(e.Body, e.ETag, e.Copies));
 
     /// <summary>Ranking slices by limit (<see cref="Ranking.RankingSlices"/>).</summary>
     public ConcurrentDictionary<int, CompressedVariants> Slices => Once(ref _slices, static _ => new());

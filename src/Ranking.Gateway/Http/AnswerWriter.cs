@@ -41,7 +41,7 @@ internal static class AnswerWriter
             headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
             if (AcceptEncoding.Pick(context.Request.Headers.AcceptEncoding) is var coding and not ContentCoding.Identity)
             {
-                var variant = (representation ?? entry.Memo.Variants).Get(coding, entry.Copies);
+                var variant = (representation ?? entry.Memo.Variants).Get(coding);
                 body = variant.Body;
                 etag = variant.ETag;
                 headers.ContentEncoding = variant.Encoding;

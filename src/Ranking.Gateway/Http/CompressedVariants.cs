@@ -11,7 +11,7 @@ namespace Ranking.Gateway.Http;
 /// <remarks>
 /// An entry's copies are made once for the whole fleet: the instance that stores the entry makes them and stores them
 /// with it (<see cref="ToStore"/>, <c>EntryCodec</c>), and an instance that read the entry takes them, on its first
-/// compressed hit, from what it read (<see cref="CompressedCopies"/>) instead of compressing. Only a ranking slice's
+/// compressed hit, from what it read (<see cref="Caching.CacheEntry.Copies"/>) instead of compressing. Only a ranking slice's
 /// copies are still made by each instance that serves one.
 /// </remarks>
 internal sealed class CompressedVariants
@@ -22,14 +22,17 @@ internal sealed class CompressedVariants
     private static long _made;
 
     private readonly Lock _gate = new();
+    private readonly IReadOnlyList<(string Encoding, byte[] Bytes)>? _stored;
     private Variant? _gzip;
     private Variant? _brotli;
 
     /// <param name="etag">The ETag of <paramref name="body"/>.</param>
-    public CompressedVariants(byte[] body, string etag)
+    /// <param name="stored">The copies the entry was read with (taken instead of compressing), if they are of this very body.</param>
+    public CompressedVariants(byte[] body, string etag, CompressedCopies? stored = null)
     {
         Body = body;
         ETag = etag;
+        _stored = stored is not null && ReferenceEquals(stored.Of, body) ? stored.List : null;
     }
 
     /// <summary>The body as it is, uncompressed.</summary>
@@ -38,18 +41,9 @@ internal sealed class CompressedVariants
     public string ETag { get; }
 
     /// <summary>The body's copy in <paramref name="coding"/> (gzip or br).</summary>
-    /// <param name="stored">The copies read with the entry, taken if they are of this very body.</param>
-    public Variant Get(ContentCoding coding, CompressedCopies? stored = null)
-    {
-        if (stored is not null && ReferenceEquals(stored.Of, Body))
-        {
-            Adopt(stored.List);
-        }
-
-        return coding == ContentCoding.Brotli
-            ? _brotli ?? Make(ref _brotli, Brotli, "br")
-            : _gzip ?? Make(ref _gzip, Gzip, "gzip");
-    }
+    public Variant Get(ContentCoding coding) => coding == ContentCoding.Brotli
+        ? _brotli ?? Make(ref _brotli, Brotli, "br")
+        : _gzip ?? Make(ref _gzip, Gzip, "gzip");
 
     /// <summary>Compressions this process has made (for tests: a copy read from Redis is not one).</summary>
     public static long Made => Interlocked.Read(ref _made);
@@ -61,33 +55,22 @@ internal sealed class CompressedVariants
     public static IReadOnlyList<Variant> ToStore(Caching.CacheEntry entry) =>
         EntryHeaders.Of(entry).Compressible ? [entry.Memo.Variants.Get(ContentCoding.Gzip), entry.Memo.Variants.Get(ContentCoding.Brotli)] : [];
 
-    // Takes the copies an entry was stored with, where this instance has none yet.
-    private void Adopt(IReadOnlyList<(string Encoding, byte[] Bytes)> copies)
-    {
-        if (_gzip is not null && _brotli is not null)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            foreach (var (encoding, bytes) in copies)
-            {
-                var variant = new Variant(bytes, Tagged(ETag, encoding), encoding);
-                _ = encoding == "br" ? _brotli ??= variant : _gzip ??= variant;
-            }
-        }
-    }
-
-    // Once per body and coding: the hits that arrive together after a refresh wait for one compression, not each do it.
+    // Once per body and coding, the stored copy if there is one, else compressed: the hits that arrive together after a
+    // refresh wait for one compression, not each do it.
     private Variant Make(ref Variant? variant, Func<byte[], byte[]> compress, string coding)
     {
         lock (_gate)
         {
             if (variant is null)
             {
-                Interlocked.Increment(ref _made);
-                variant = new Variant(compress(Body), Tagged(ETag, coding), coding);
+                var bytes = _stored?.FirstOrDefault(c => c.Encoding == coding).Bytes;
+                if (bytes is null)
+                {
+                    Interlocked.Increment(ref _made);
+                    bytes = compress(Body);
+                }
+
+                variant = new Variant(bytes, Tagged(ETag, coding), coding);
             }
 
             return variant;

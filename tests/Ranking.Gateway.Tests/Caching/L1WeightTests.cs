@@ -35,6 +35,15 @@ public sealed class L1WeightTests
         Assert.Equal(L1ItemSerializer.Weight(item.Entry), written.WrittenCount);
     }
 
+    [Fact]
+    public void The_L1_limit_defaults_to_a_quarter_of_the_memory_the_process_may_use_from_64_MiB_to_1_GiB()
+    {
+        var quarter = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+
+        Assert.Equal(Math.Clamp(quarter, 64L << 20, 1L << 30), new GatewayOptions().L1SizeLimit);
+        Assert.InRange(new GatewayOptions().L1SizeLimit, 64L << 20, 1L << 30);
+    }
+
     private static CacheEntry Entry(int body, string headerValue) => new(
         200, "application/json", Encoding.UTF8.GetBytes(new string('a', body)), "\"e\"", [new("X-Test", headerValue)],
         Generated, Generated.AddSeconds(60), Generated.AddSeconds(660), Generated.AddSeconds(3660));
