@@ -71,6 +71,28 @@ internal sealed record CacheEntry(
     /// <summary>The end of its life in Redis.</summary>
     public DateTimeOffset RetainUntil => KeepUntil > ErrorUntil ? KeepUntil : ErrorUntil;
 
+    /// <summary>
+    /// Whether <paramref name="other"/> is this very answer read again (a new decode of the same stored entry): every
+    /// field alike as Redis keeps it (times to the millisecond, <see cref="Redis.EntryCodec"/>), every header, tag and
+    /// body byte alike. Its compressed copies are of the same bytes, so not compared.
+    /// </summary>
+    public bool SameAs(CacheEntry other) =>
+        AsStored() with { Body = other.Body, Headers = other.Headers, Tags = other.Tags, Copies = other.Copies } == other.AsStored()
+        && Body.AsSpan().SequenceEqual(other.Body)
+        && Headers.SequenceEqual(other.Headers)
+        && TagList.SequenceEqual(other.TagList);
+
+    private CacheEntry AsStored() => this with
+    {
+        GeneratedAt = ToMilliseconds(GeneratedAt),
+        FreshUntil = ToMilliseconds(FreshUntil),
+        StaleUntil = ToMilliseconds(StaleUntil),
+        ErrorUntil = ToMilliseconds(ErrorUntil),
+        KeepUntil = ToMilliseconds(KeepUntil),
+    };
+
+    private static DateTimeOffset ToMilliseconds(DateTimeOffset time) => DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
+
     /// <summary>The value of one of its stored headers (lines joined with commas), or null.</summary>
     public string? Header(string name)
     {

@@ -16,7 +16,7 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// Bytes the in-process L1 may hold, all policies together (each entry counted at its serialized size, the body and
-    /// headers plus about 60 bytes, <see cref="L1ItemSerializer"/>); past it the least recently used entries are dropped, so memory stays bounded
+    /// headers plus about 60 bytes, <see cref="L1CopySerializer"/>); past it the least recently used entries are dropped, so memory stays bounded
     /// whatever number of keys is read. By default a quarter of the memory the process may use (the machine's, or the
     /// container's limit), at least 64 MiB and at most 1 GiB (<see cref="DefaultL1SizeLimit"/>): 1 GiB holds about
     /// 150,000 Top-100 entries, so 100,000 hot keys are hits at memory speed.

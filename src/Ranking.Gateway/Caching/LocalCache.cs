@@ -8,17 +8,22 @@ namespace Ranking.Gateway.Caching;
 
 /// <summary>
 /// The in-process L1: each key's last load, kept in HybridCache (local layer only; its memory cache is bounded by
-/// <c>Gateway:L1SizeLimit</c>, each item counted at <see cref="L1ItemSerializer"/>'s weight, and <see cref="L1Item"/>
+/// <c>Gateway:L1SizeLimit</c>, each copy counted at <see cref="L1CopySerializer"/>'s weight, and <see cref="L1Copy"/>
 /// is immutable, so a hit hands out the instance itself and costs a dictionary lookup), and a single flight per key:
 /// readers that arrive while a key loads wait for that load. The single flight is this class's own, not HybridCache's,
 /// because whether a load may be kept is known only from its result.
 /// </summary>
 /// <remarks>
-/// An entry is kept while it is fresh (<see cref="KeepFor"/>): any change to it anywhere is announced, and every other
-/// instance drops its copy when it hears the announcement (Redis pub/sub). Announcements are lost only while this
-/// instance's subscription is down; when it comes back, the whole L1 is dropped (<see cref="EntryChanges.Lost"/>). While
-/// it is down the copies stay: with Redis away nothing can change an entry, and copies read from a reachable node in
-/// the meantime go at the return too.
+/// An entry answers from here while it is fresh, at most <c>L1Max</c> (<see cref="LifetimeOf"/>): any change to it
+/// anywhere is announced, and every other instance drops its copy when it hears the announcement (Redis pub/sub).
+/// Announcements are lost only while this instance's subscription is down; when it comes back, the whole L1 is dropped
+/// (<see cref="EntryChanges.Lost"/>). While it is down the copies stay: with Redis away nothing can change an entry, and
+/// copies read from a reachable node in the meantime go at the return too.
+/// Past <c>L1Max</c> the next read loads the entry again; when Redis still holds the very entry kept here, the copy
+/// kept here goes on answering, with everything made of it (its headers, compressed copies and slices). An unchanged
+/// hot entry then costs one Redis read per <c>L1Max</c> and no new long-lived object: at 100,000 hot keys, replacing
+/// each ~6 KB body every <c>L1Max</c> kept the collector blocking for seconds (loadtests/RESULTS.md). So a copy is
+/// held a while past its trust (<see cref="L1Lifetime.Held"/>) to be compared with the next read.
 /// A load that read an entry before another instance changed it, and keeps its copy after the announcement's drop found
 /// nothing to drop, would serve the old entry as FRESH for its whole L1 lifetime: a load during which its key was
 /// announced changed elsewhere, or every copy was dropped, drops what it kept (<see cref="Flight.Changed"/>). This
@@ -47,33 +52,35 @@ internal sealed partial class LocalCache
     }
 
     /// <summary>
-    /// How long a load is kept: a FRESH entry (from Redis or the origin) until its fresh window ends, at most the policy's
-    /// <c>L1Max</c> (or <c>L1</c> if that is longer); anything else, and a fresh entry about to turn, for <c>L1</c>.
-    /// <c>L1</c> 0 keeps nothing.
+    /// How long a load answers from here (<see cref="L1Lifetime.Trusted"/>): a FRESH entry (from Redis or the origin)
+    /// until its fresh window ends, at most the policy's <c>L1Max</c> (or <c>L1</c> if that is longer); anything else,
+    /// and a fresh entry about to turn, for <c>L1</c>. <c>L1</c> 0 keeps nothing. A fresh entry trusted for less than
+    /// its fresh window is held up to twice its trust, within that window, to be compared with its next read.
     /// </summary>
-    public TimeSpan KeepFor(L1Item item, CachePolicy policy)
+    public L1Lifetime LifetimeOf(L1Item item, CachePolicy policy)
     {
         if (policy.L1 <= TimeSpan.Zero || item.Source is not (LoadSource.Cache or LoadSource.Origin))
         {
-            return policy.L1;
+            return new L1Lifetime(policy.L1, policy.L1);
         }
 
         var fresh = item.Entry.FreshUntil - _time.GetUtcNow();
-        return TimeSpan.FromTicks(Math.Clamp(fresh.Ticks, policy.L1.Ticks, Math.Max(policy.L1.Ticks, policy.L1Max.Ticks)));
+        var trusted = TimeSpan.FromTicks(Math.Clamp(fresh.Ticks, policy.L1.Ticks, Math.Max(policy.L1.Ticks, policy.L1Max.Ticks)));
+        return new L1Lifetime(trusted, TimeSpan.FromTicks(Math.Max(trusted.Ticks, Math.Min(fresh.Ticks, 2 * trusted.Ticks))));
     }
 
-    /// <summary>The kept item, if any. A copy in the local layer answers synchronously; anything else counts as none.</summary>
-    public bool TryGet(string key, [NotNullWhen(true)] out L1Item? item)
+    /// <summary>The kept item, if it may answer at <paramref name="now"/>. A copy in the local layer answers synchronously; anything else counts as none.</summary>
+    public bool TryGet(string key, DateTimeOffset now, [NotNullWhen(true)] out L1Item? item)
     {
-        var lookup = _hybrid.GetOrCreateAsync<L1Item?>(key, static _ => ValueTask.FromResult<L1Item?>(null), Lookup);
-        item = lookup.IsCompletedSuccessfully ? lookup.Result : null;
+        item = Held(key) is { } copy && now < copy.TrustedUntil ? copy.Item : null;
         return item is not null;
     }
 
     /// <summary>
     /// The key's load under way on this instance, or a new one, started now (synchronously, in the caller's flow, so
     /// <paramref name="load"/> may read the caller's request before its first await). A keepable result is kept as
-    /// <paramref name="policy"/> says (<see cref="KeepFor"/>). The caller's token ends only its own wait.
+    /// <paramref name="policy"/> says (<see cref="LifetimeOf"/>); one that is the very entry held here already answers
+    /// as the copy held. The caller's token ends only its own wait.
     /// </summary>
     public Task<L1Item> LoadAsync<TState>(string key, TState state, Func<TState, Task<L1Item>> load, CachePolicy policy, CancellationToken cancellationToken)
     {
@@ -95,6 +102,13 @@ internal sealed partial class LocalCache
 
     public void Remove(string key) => Observe(_hybrid.RemoveAsync(key));
 
+    // The copy held, trusted or not.
+    private L1Copy? Held(string key)
+    {
+        var lookup = _hybrid.GetOrCreateAsync<L1Copy?>(key, static _ => ValueTask.FromResult<L1Copy?>(null), Lookup);
+        return lookup.IsCompletedSuccessfully ? lookup.Result : null;
+    }
+
     // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
     // load for every waiter and frees the key. The key is freed before the waiters resume, so a waiter that drops this
     // load's copy (out of date by the time it looks) loads again rather than finding this load still "under way".
@@ -105,12 +119,17 @@ internal sealed partial class LocalCache
         try
         {
             item = await load(state);
-            var keepFor = KeepFor(item, policy);
-            if (item.Keepable && keepFor > TimeSpan.Zero)
+            var lifetime = LifetimeOf(item, policy);
+            if (item.Keepable && lifetime.Trusted > TimeSpan.Zero)
             {
+                if (Held(key) is { } held && held.Item.Entry.SameAs(item.Entry))
+                {
+                    item = held.Item.Source == item.Source && held.Item.Stored == item.Stored ? held.Item : item with { Entry = held.Item.Entry };
+                }
+
                 // Kept before the load is no longer "under way", so a reader finds one or the other.
-                var options = new HybridCacheEntryOptions { Expiration = keepFor, LocalCacheExpiration = keepFor, Flags = HybridCacheEntryFlags.DisableDistributedCache };
-                await _hybrid.SetAsync<L1Item?>(key, item, options);
+                var options = new HybridCacheEntryOptions { Expiration = lifetime.Held, LocalCacheExpiration = lifetime.Held, Flags = HybridCacheEntryFlags.DisableDistributedCache };
+                await _hybrid.SetAsync<L1Copy?>(key, new L1Copy(item, _time.GetUtcNow() + lifetime.Trusted), options);
 
                 // Checked after keeping it: an announcement marks, then drops, so one of the two removes the copy.
                 if (flight.Changed)
@@ -211,3 +230,6 @@ internal sealed partial class LocalCache
         public static partial void DropFailed(ILogger logger, Exception exception);
     }
 }
+
+/// <summary>How long the L1 lets a load answer without a look at Redis, and how long it holds the copy.</summary>
+internal readonly record struct L1Lifetime(TimeSpan Trusted, TimeSpan Held);

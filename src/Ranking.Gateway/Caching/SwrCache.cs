@@ -48,10 +48,12 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
     {
         for (var attempt = 0; ; attempt++)
         {
-            var waited = !l1.TryGet(request.Key, out var item);
+            var now = time.GetUtcNow();
+            var waited = !l1.TryGet(request.Key, now, out var item);
             if (waited)
             {
                 item = await l1.LoadAsync(request.Key, request, Load, request.Policy, cancellationToken);
+                now = time.GetUtcNow();
             }
 
             if (item!.Failure is { } failure)
@@ -66,7 +68,6 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
                 return new CacheLookup(item.Entry, CacheStatus.Miss, Shareable: false, Stored: false);
             }
 
-            var now = time.GetUtcNow();
             var entry = item.Entry;
             var verdict = FreshnessClassifier.Classify(item.Source, entry, waited, request.FreshnessPolicy, now);
             if (!verdict.IsUsable)

@@ -49,7 +49,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(_ => NpgsqlDataSource.Create(RequiredConnectionString(configuration, "Postgres")));
 
         // The L1 is HybridCache's local layer (no distributed layer: Redis is the engine's own). HybridCache counts each
-        // item at its serialized size (L1ItemSerializer: the entry's envelope), so the memory cache's size limit bounds
+        // item at its serialized size (L1CopySerializer: the entry's envelope), so the memory cache's size limit bounds
         // L1's memory. Keys and bodies may be as long as routes and MaxBodyBytes allow, never silently uncached.
         // Expired entries leave only when the cache scans for them (once a minute by default): a flood of ids read once
         // would keep a minute of them. Scanning every few seconds keeps L1 near what its lifetimes say.
@@ -58,7 +58,7 @@ public static class GatewayServiceCollectionExtensions
                 hybrid.MaximumKeyLength = int.MaxValue;
                 hybrid.MaximumPayloadBytes = int.MaxValue;
             })
-            .AddSerializer<L1Item, L1ItemSerializer>();
+            .AddSerializer<L1Copy, L1CopySerializer>();
         services.AddOptions<MemoryCacheOptions>().Configure<IOptions<GatewayOptions>>((memory, gateway) =>
         {
             memory.SizeLimit = gateway.Value.L1SizeLimit;

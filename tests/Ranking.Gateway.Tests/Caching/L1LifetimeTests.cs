@@ -1,40 +1,122 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Ranking.Gateway.Caching;
+using Ranking.Gateway.Caching.Redis;
 using Ranking.Gateway.Tests.Infrastructure;
 
 namespace Ranking.Gateway.Tests.Caching;
 
 /// <summary>
-/// How long the L1 keeps a load (<see cref="LocalCache.KeepFor"/>): a FRESH entry until its fresh window ends, at most
-/// <c>L1Max</c>; anything else, or a fresh window shorter than <c>L1</c>, for <c>L1</c>; nothing with <c>L1</c> 0.
+/// How long the L1 lets a load answer (<see cref="LocalCache.LifetimeOf"/>): a FRESH entry until its fresh window ends, at
+/// most <c>L1Max</c>; anything else, or a fresh window shorter than <c>L1</c>, for <c>L1</c>; nothing with <c>L1</c> 0. Past
+/// <c>L1Max</c> the next read loads again, and an unchanged entry goes on answering as the copy already held.
 /// </summary>
 public sealed class L1LifetimeTests(TestDatabase database) : OneGatewayTest(database)
 {
     private static readonly CachePolicy Policy = new() { L1 = TimeSpan.FromSeconds(2), L1Max = TimeSpan.FromMinutes(5) };
 
     [Fact]
-    public void A_fresh_entry_is_kept_until_its_fresh_window_ends_at_most_L1Max()
+    public void A_fresh_entry_answers_until_its_fresh_window_ends_at_most_L1Max_and_is_held_up_to_twice_that_to_be_compared()
     {
         var l1 = Host.Services.GetRequiredService<LocalCache>();
 
-        Assert.Equal(TimeSpan.FromSeconds(40), l1.KeepFor(Loaded(freshFor: TimeSpan.FromSeconds(40)), Policy));
-        Assert.Equal(TimeSpan.FromMinutes(5), l1.KeepFor(Loaded(freshFor: TimeSpan.FromHours(1)), Policy));
-        Assert.Equal(TimeSpan.FromSeconds(40), l1.KeepFor(Loaded(freshFor: TimeSpan.FromSeconds(40), LoadSource.Origin), Policy));
+        Assert.Equal(Lifetime(40, 40), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromSeconds(40)), Policy));
+        Assert.Equal(Lifetime(300, 600), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromHours(1)), Policy));
+        Assert.Equal(Lifetime(300, 420), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromMinutes(7)), Policy));
+        Assert.Equal(Lifetime(40, 40), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromSeconds(40), LoadSource.Origin), Policy));
     }
 
     [Fact]
-    public void Anything_else_is_kept_for_L1_and_nothing_without_an_L1()
+    public void Anything_else_answers_for_L1_and_nothing_without_an_L1()
     {
         var l1 = Host.Services.GetRequiredService<LocalCache>();
 
-        Assert.Equal(TimeSpan.FromSeconds(2), l1.KeepFor(Loaded(freshFor: TimeSpan.FromSeconds(1)), Policy));
-        Assert.Equal(TimeSpan.FromSeconds(2), l1.KeepFor(Loaded(freshFor: -TimeSpan.FromSeconds(30)), Policy));
-        Assert.Equal(TimeSpan.FromSeconds(2), l1.KeepFor(Loaded(freshFor: TimeSpan.FromSeconds(40), LoadSource.Bypass), Policy));
-        Assert.Equal(TimeSpan.FromSeconds(2), l1.KeepFor(Loaded(freshFor: TimeSpan.FromSeconds(40), LoadSource.StaleIfError), Policy));
-        Assert.Equal(TimeSpan.FromSeconds(2), l1.KeepFor(Loaded(freshFor: TimeSpan.FromSeconds(40)), Policy with { L1Max = TimeSpan.FromSeconds(1) }));
-        Assert.Equal(TimeSpan.Zero, l1.KeepFor(Loaded(freshFor: TimeSpan.FromSeconds(40)), Policy with { L1 = TimeSpan.Zero }));
+        Assert.Equal(Lifetime(2, 2), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromSeconds(1)), Policy));
+        Assert.Equal(Lifetime(2, 2), l1.LifetimeOf(Loaded(freshFor: -TimeSpan.FromSeconds(30)), Policy));
+        Assert.Equal(Lifetime(2, 2), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromSeconds(40), LoadSource.Bypass), Policy));
+        Assert.Equal(Lifetime(2, 2), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromSeconds(40), LoadSource.StaleIfError), Policy));
+        Assert.Equal(Lifetime(2, 4), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromSeconds(40)), Policy with { L1Max = TimeSpan.FromSeconds(1) }));
+        Assert.Equal(Lifetime(0, 0), l1.LifetimeOf(Loaded(freshFor: TimeSpan.FromSeconds(40)), Policy with { L1 = TimeSpan.Zero }));
     }
+
+    [Fact]
+    public async Task Past_L1Max_the_next_read_goes_to_Redis_and_an_unchanged_entry_answers_as_the_copy_already_held()
+    {
+        var l1 = Host.Services.GetRequiredService<LocalCache>();
+        var store = Host.Services.GetRequiredService<RedisEntryStore>();
+        var key = $"held:{Guid.NewGuid():N}";
+        var reads = 0;
+        Func<int, Task<L1Item>> read = async _ =>
+        {
+            reads++;
+            return new L1Item((await store.GetAsync(key)).Entry!, LoadSource.Cache);
+        };
+
+        // As the instance that fetched it holds it: times finer than the millisecond Redis keeps.
+        var entry = HeldEntry();
+        Assert.True(await store.SetAsync(key, entry, TimeSpan.FromHours(2)));
+        var first = await l1.LoadAsync(key, 0, _ => Task.FromResult(new L1Item(entry, LoadSource.Origin)), Policy, CancellationToken.None);
+        Time.Advance(Policy.L1Max - TimeSpan.FromSeconds(1));
+        Assert.True(l1.TryGet(key, Time.GetUtcNow(), out var hit));
+        Assert.Same(first, hit);
+
+        // L1Max is the bound on a lost announcement: past it the copy no longer answers without a look at Redis.
+        Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(l1.TryGet(key, Time.GetUtcNow(), out _));
+        var again = await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None);
+        Assert.Equal(1, reads);
+        Assert.Same(entry, again.Entry); // the very object, with what was made of it: nothing new kept for long
+        Assert.Equal(LoadSource.Cache, again.Source); // a reader that waited for it was answered from Redis, not the origin
+        Assert.True(l1.TryGet(key, Time.GetUtcNow(), out hit));
+        Assert.Same(again, hit);
+
+        Time.Advance(Policy.L1Max + TimeSpan.FromSeconds(1));
+        Assert.Same(again, await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None));
+
+        // A newer entry stored: the next check takes it.
+        Assert.True(await store.SetAsync(key, entry with { GeneratedAt = entry.GeneratedAt + TimeSpan.FromSeconds(1) }, TimeSpan.FromHours(2)));
+        Time.Advance(Policy.L1Max + TimeSpan.FromSeconds(1));
+        var changed = await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None);
+        Assert.NotSame(entry, changed.Entry);
+        Assert.True(changed.Entry.GeneratedAt > entry.GeneratedAt);
+        Assert.Equal(3, reads);
+    }
+
+    [Fact]
+    public void An_entry_is_the_same_as_another_only_when_every_field_as_stored_header_tag_and_byte_is()
+    {
+        var entry = HeldEntry();
+        var decodedAgain = entry with
+        {
+            Body = [.. entry.Body],
+            Headers = [new("X-Upstream", "a")],
+            Tags = ["t"],
+            GeneratedAt = DateTimeOffset.FromUnixTimeMilliseconds(entry.GeneratedAt.ToUnixTimeMilliseconds()),
+        };
+
+        Assert.True(entry.SameAs(decodedAgain));
+        Assert.False(entry.SameAs(entry with { GeneratedAt = entry.GeneratedAt + TimeSpan.FromMilliseconds(1) }));
+        Assert.False(entry.SameAs(entry with { FreshUntil = entry.FreshUntil - TimeSpan.FromMinutes(1) }));
+        Assert.False(entry.SameAs(entry with { Flags = EntryFlags.Purged }));
+        Assert.False(entry.SameAs(entry with { Body = "[]"u8.ToArray() }));
+        Assert.False(entry.SameAs(entry with { Headers = [new("X-Upstream", "b")] }));
+        Assert.False(entry.SameAs(entry with { Tags = ["u"] }));
+    }
+
+    // Fresh for an hour, with a header and a tag, its times half a millisecond past a whole one.
+    private CacheEntry HeldEntry()
+    {
+        var generatedAt = DateTimeOffset.FromUnixTimeMilliseconds(Time.GetUtcNow().ToUnixTimeMilliseconds()) + TimeSpan.FromTicks(5_000);
+        return Loaded(freshFor: TimeSpan.FromHours(1)).Entry with
+        {
+            GeneratedAt = generatedAt,
+            FreshUntil = generatedAt + TimeSpan.FromHours(1),
+            Headers = [new("X-Upstream", "a")],
+            Tags = ["t"],
+        };
+    }
+
+    private static L1Lifetime Lifetime(int trusted, int held) => new(TimeSpan.FromSeconds(trusted), TimeSpan.FromSeconds(held));
 
     private L1Item Loaded(TimeSpan freshFor, LoadSource source = LoadSource.Cache)
     {

@@ -19,9 +19,9 @@ public sealed class L1WeightTests
         var large = Entry(body: 10_000, headerValue: "x");
         var longHeader = Entry(body: 1_000, headerValue: new string('x', 1_001));
 
-        Assert.Equal(13_500, L1ItemSerializer.Weight(large) - L1ItemSerializer.Weight(small)); // 9,000 bytes of body × 1.5
-        Assert.Equal(2_000, L1ItemSerializer.Weight(longHeader) - L1ItemSerializer.Weight(small)); // 1,000 more UTF-16 chars
-        Assert.InRange(L1ItemSerializer.Weight(small), 1_500, 2_000);
+        Assert.Equal(13_500, L1CopySerializer.Weight(large) - L1CopySerializer.Weight(small)); // 9,000 bytes of body × 1.5
+        Assert.Equal(2_000, L1CopySerializer.Weight(longHeader) - L1CopySerializer.Weight(small)); // 1,000 more UTF-16 chars
+        Assert.InRange(L1CopySerializer.Weight(small), 1_500, 2_000);
     }
 
     [Fact]
@@ -30,9 +30,9 @@ public sealed class L1WeightTests
         var item = new L1Item(Entry(body: 70_000, headerValue: "x"), LoadSource.Cache);
         var written = new ArrayBufferWriter<byte>(16);
 
-        new L1ItemSerializer().Serialize(item, written);
+        new L1CopySerializer().Serialize(new L1Copy(item, DateTimeOffset.MaxValue), written);
 
-        Assert.Equal(L1ItemSerializer.Weight(item.Entry), written.WrittenCount);
+        Assert.Equal(L1CopySerializer.Weight(item.Entry), written.WrittenCount);
     }
 
     [Fact]
