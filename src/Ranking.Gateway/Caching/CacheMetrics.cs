@@ -21,6 +21,7 @@ internal sealed class CacheMetrics
     private readonly Counter<long> _fetchesRejected;
     private readonly Counter<long> _notStored;
     private readonly Counter<long> _unchanged;
+    private readonly Counter<long> _l1Checks;
     private readonly long[] _answered = new long[CacheStatusNames.All.Count];
     private long _originCalls;
 
@@ -38,6 +39,7 @@ internal sealed class CacheMetrics
         _fetchesRejected = meter.CreateCounter<long>("gateway.origin.rejected", description: "Origin fetches not made: the policy's bulkhead was full.");
         _notStored = meter.CreateCounter<long>("gateway.cache.not_stored", description: "Origin answers the cache may not keep, by reason.");
         _unchanged = meter.CreateCounter<long>("gateway.origin.unchanged", description: "Origin answers that kept the stored body: a 304 to a revalidation, or a recompute with the same bytes.");
+        _l1Checks = meter.CreateCounter<long>("gateway.cache.l1_checks", description: "In-process copies compared with Redis after L1Max: unchanged (the copy goes on answering) or changed (replaced).");
     }
 
     /// <summary>
@@ -75,6 +77,11 @@ internal sealed class CacheMetrics
             _lockAttempts.Add(0, new KeyValuePair<string, object?>("outcome", outcome));
         }
 
+        foreach (var result in new[] { "unchanged", "changed" })
+        {
+            _l1Checks.Add(0, new KeyValuePair<string, object?>("result", result));
+        }
+
         _corruptEntries.Add(0);
         _redisFailures.Add(0);
     }
@@ -107,6 +114,8 @@ internal sealed class CacheMetrics
     public void LockAttempt(string outcome) => _lockAttempts.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 
     public void CorruptEntry() => _corruptEntries.Add(1);
+
+    public void L1Check(bool unchanged) => _l1Checks.Add(1, new KeyValuePair<string, object?>("result", unchanged ? "unchanged" : "changed"));
 
     public void RedisFailure() => _redisFailures.Add(1);
 

@@ -39,13 +39,15 @@ internal sealed partial class LocalCache
 
     private readonly HybridCache _hybrid;
     private readonly TimeProvider _time;
+    private readonly CacheMetrics _metrics;
     private readonly ILogger<LocalCache> _logger;
     private readonly ConcurrentDictionary<string, Flight> _loading = new(StringComparer.Ordinal);
 
-    public LocalCache(HybridCache hybrid, EntryChanges changes, TimeProvider time, ILogger<LocalCache> logger)
+    public LocalCache(HybridCache hybrid, EntryChanges changes, TimeProvider time, CacheMetrics metrics, ILogger<LocalCache> logger)
     {
         _hybrid = hybrid;
         _time = time;
+        _metrics = metrics;
         _logger = logger;
         changes.ChangedElsewhere += DropChangedElsewhere;
         changes.Lost += DropAll;
@@ -122,9 +124,14 @@ internal sealed partial class LocalCache
             var lifetime = LifetimeOf(item, policy);
             if (item.Keepable && lifetime.Trusted > TimeSpan.Zero)
             {
-                if (Held(key) is { } held && held.Item.Entry.SameAs(item.Entry))
+                if (Held(key) is { } held)
                 {
-                    item = held.Item.Source == item.Source && held.Item.Stored == item.Stored ? held.Item : item with { Entry = held.Item.Entry };
+                    var unchanged = held.Item.Entry.SameAs(item.Entry);
+                    _metrics.L1Check(unchanged);
+                    if (unchanged)
+                    {
+                        item = held.Item.Source == item.Source && held.Item.Stored == item.Stored ? held.Item : item with { Entry = held.Item.Entry };
+                    }
                 }
 
                 // Kept before the load is no longer "under way", so a reader finds one or the other.

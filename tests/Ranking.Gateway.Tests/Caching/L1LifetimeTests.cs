@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Text;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Ranking.Gateway.Caching;
 using Ranking.Gateway.Caching.Redis;
@@ -45,6 +47,7 @@ public sealed class L1LifetimeTests(TestDatabase database) : OneGatewayTest(data
         var l1 = Host.Services.GetRequiredService<LocalCache>();
         var store = Host.Services.GetRequiredService<RedisEntryStore>();
         var key = $"held:{Guid.NewGuid():N}";
+        using var checks = new MetricCollector<long>(Host.Services.GetRequiredService<IMeterFactory>(), CacheMetrics.MeterName, "gateway.cache.l1_checks");
         var reads = 0;
         Func<int, Task<L1Item>> read = async _ =>
         {
@@ -80,6 +83,7 @@ public sealed class L1LifetimeTests(TestDatabase database) : OneGatewayTest(data
         Assert.NotSame(entry, changed.Entry);
         Assert.True(changed.Entry.GeneratedAt > entry.GeneratedAt);
         Assert.Equal(3, reads);
+        Assert.Equal(["unchanged", "unchanged", "changed"], checks.GetMeasurementSnapshot().Select(m => (string)m.Tags["result"]!));
     }
 
     [Fact]

@@ -61,6 +61,7 @@ public sealed partial class MetricsTests(TestDatabase database) : OneGatewayTest
             "gateway_origin_rejected_total{otel_scope_name=\"Ranking.Gateway\",policy=\"ranking\"} 0",
             "gateway_origin_unchanged_total{otel_scope_name=\"Ranking.Gateway\",how=\"not-modified\",policy=\"ranking\"} 0",
             "gateway_redis_failures_total{otel_scope_name=\"Ranking.Gateway\"} 0",
+            "gateway_cache_l1_checks_total{otel_scope_name=\"Ranking.Gateway\",result=\"unchanged\"} 0",
             "gateway_rate_limit_rejections_total{otel_scope_name=\"Ranking.Gateway\",policy=\"ranking\"} 0",
         })
         {
