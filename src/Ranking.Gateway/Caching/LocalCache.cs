@@ -55,7 +55,8 @@ internal sealed partial class LocalCache
 
     /// <summary>
     /// How long a load answers from here (<see cref="L1Lifetime.Trusted"/>): a FRESH entry (from Redis or the origin)
-    /// until its fresh window ends, at most the policy's <c>L1Max</c> (or <c>L1</c> if that is longer); anything else,
+    /// until its fresh window ends, at most the policy's <c>L1Max</c> (up to a tenth less, at random, when it is the
+    /// bound; or <c>L1</c> if that is longer); anything else,
     /// and a fresh entry about to turn, for <c>L1</c>. <c>L1</c> 0 keeps nothing. A fresh entry trusted for less than
     /// its fresh window is held up to twice its trust, within that window, to be compared with its next read.
     /// </summary>
@@ -67,7 +68,14 @@ internal sealed partial class LocalCache
         }
 
         var fresh = item.Entry.FreshUntil - _time.GetUtcNow();
-        var trusted = TimeSpan.FromTicks(Math.Clamp(fresh.Ticks, policy.L1.Ticks, Math.Max(policy.L1.Ticks, policy.L1Max.Ticks)));
+        var longest = Math.Max(policy.L1.Ticks, policy.L1Max.Ticks);
+        if (fresh.Ticks > longest && longest > policy.L1.Ticks)
+        {
+            // Up to a tenth sooner: keys loaded together (a start, a deploy) are not all checked together.
+            longest -= (long)(Random.Shared.NextDouble() * ((longest - policy.L1.Ticks) / 10));
+        }
+
+        var trusted = TimeSpan.FromTicks(Math.Clamp(fresh.Ticks, policy.L1.Ticks, longest));
         return new L1Lifetime(trusted, TimeSpan.FromTicks(Math.Max(trusted.Ticks, Math.Min(fresh.Ticks, 2 * trusted.Ticks))));
     }
 
