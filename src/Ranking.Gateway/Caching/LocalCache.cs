@@ -22,8 +22,8 @@ namespace Ranking.Gateway.Caching;
 /// Past <c>L1Max</c> the next read loads the entry again; when Redis still holds the very entry kept here, the copy
 /// kept here goes on answering, with everything made of it (its headers, compressed copies and slices). An unchanged
 /// hot entry then costs one Redis read per <c>L1Max</c> and no new long-lived object: at 100,000 hot keys, replacing
-/// each ~6 KB body every <c>L1Max</c> kept the collector blocking for seconds (loadtests/RESULTS.md). So a copy is
-/// held a while past its trust (<see cref="L1Lifetime.Held"/>) to be compared with the next read.
+/// each ~6 KB body every <c>L1Max</c> kept the collector blocking for seconds (loadtests/RESULTS.md). So a fresh copy
+/// is held for its whole fresh window (<see cref="L1Lifetime.Held"/>) to be compared with the next read.
 /// A load that read an entry before another instance changed it, and keeps its copy after the announcement's drop found
 /// nothing to drop, would serve the old entry as FRESH for its whole L1 lifetime: a load during which its key was
 /// announced changed elsewhere, or every copy was dropped, drops what it kept (<see cref="Flight.Changed"/>). This
@@ -58,7 +58,8 @@ internal sealed partial class LocalCache
     /// until its fresh window ends, at most the policy's <c>L1Max</c> (up to a tenth less, at random, when it is the
     /// bound; or <c>L1</c> if that is longer); anything else,
     /// and a fresh entry about to turn, for <c>L1</c>. <c>L1</c> 0 keeps nothing. A fresh entry trusted for less than
-    /// its fresh window is held up to twice its trust, within that window, to be compared with its next read.
+    /// its fresh window is held for the whole window, to be compared with its next read (within the L1's size limit,
+    /// which drops the least recently used first).
     /// </summary>
     public L1Lifetime LifetimeOf(L1Item item, CachePolicy policy)
     {
@@ -76,7 +77,7 @@ internal sealed partial class LocalCache
         }
 
         var trusted = TimeSpan.FromTicks(Math.Clamp(fresh.Ticks, policy.L1.Ticks, longest));
-        return new L1Lifetime(trusted, TimeSpan.FromTicks(Math.Max(trusted.Ticks, Math.Min(fresh.Ticks, 2 * trusted.Ticks))));
+        return new L1Lifetime(trusted, fresh > trusted ? fresh : trusted);
     }
 
     /// <summary>The kept item, if it may answer at <paramref name="now"/>. A copy in the local layer answers synchronously; anything else counts as none.</summary>
