@@ -4,7 +4,17 @@ namespace Ranking.Gateway.Caching;
 
 /// <summary>
 /// A load as the L1 keeps it: the item, and until when it answers without a look at Redis (<see cref="LocalCache"/>).
-/// Immutable, and marked so: HybridCache then hands every reader this very instance instead of a copy.
+/// Marked immutable, so HybridCache hands every reader this very instance instead of a copy: the item never changes;
+/// only its trust does, moved on by <see cref="LocalCache"/> when Redis still holds the very entry.
 /// </summary>
 [ImmutableObject(true)]
-internal sealed record L1Copy(L1Item Item, DateTimeOffset TrustedUntil);
+internal sealed class L1Copy(L1Item item, DateTimeOffset trustedUntil)
+{
+    private long _trustedUntilTicks = trustedUntil.UtcTicks;
+
+    public L1Item Item => item;
+
+    public bool IsTrustedAt(DateTimeOffset now) => now.UtcTicks < Volatile.Read(ref _trustedUntilTicks);
+
+    public void TrustUntil(DateTimeOffset until) => Volatile.Write(ref _trustedUntilTicks, until.UtcTicks);
+}

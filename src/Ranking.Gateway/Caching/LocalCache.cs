@@ -83,7 +83,7 @@ internal sealed partial class LocalCache
     /// <summary>The kept item, if it may answer at <paramref name="now"/>. A copy in the local layer answers synchronously; anything else counts as none.</summary>
     public bool TryGet(string key, DateTimeOffset now, [NotNullWhen(true)] out L1Item? item)
     {
-        item = Held(key) is { } copy && now < copy.TrustedUntil ? copy.Item : null;
+        item = Held(key) is { } copy && copy.IsTrustedAt(now) ? copy.Item : null;
         return item is not null;
     }
 
@@ -120,6 +120,14 @@ internal sealed partial class LocalCache
         return lookup.IsCompletedSuccessfully ? lookup.Result : null;
     }
 
+    // Whether a new load of a key is the very entry its held copy is.
+    private bool Check(L1Copy held, L1Item loaded)
+    {
+        var unchanged = held.Item.Stored == loaded.Stored && held.Item.Entry.SameAs(loaded.Entry);
+        _metrics.L1Check(unchanged);
+        return unchanged;
+    }
+
     // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
     // load for every waiter and frees the key. The key is freed before the waiters resume, so a waiter that drops this
     // load's copy (out of date by the time it looks) loads again rather than finding this load still "under way".
@@ -133,19 +141,20 @@ internal sealed partial class LocalCache
             var lifetime = LifetimeOf(item, policy);
             if (item.Keepable && lifetime.Trusted > TimeSpan.Zero)
             {
-                if (Held(key) is { } held)
+                var trustedUntil = _time.GetUtcNow() + lifetime.Trusted;
+                if (Held(key) is { } held && Check(held, item))
                 {
-                    var unchanged = held.Item.Entry.SameAs(item.Entry);
-                    _metrics.L1Check(unchanged);
-                    if (unchanged)
-                    {
-                        item = held.Item.Source == item.Source && held.Item.Stored == item.Stored ? held.Item : item with { Entry = held.Item.Entry };
-                    }
+                    // The very entry: the copy held goes on answering, trusted anew, and nothing new is kept. Its waiters
+                    // learn where this load came from.
+                    held.TrustUntil(trustedUntil);
+                    item = held.Item.Source == item.Source ? held.Item : item with { Entry = held.Item.Entry };
                 }
-
-                // Kept before the load is no longer "under way", so a reader finds one or the other.
-                var options = new HybridCacheEntryOptions { Expiration = lifetime.Held, LocalCacheExpiration = lifetime.Held, Flags = HybridCacheEntryFlags.DisableDistributedCache };
-                await _hybrid.SetAsync<L1Copy?>(key, new L1Copy(item, _time.GetUtcNow() + lifetime.Trusted), options);
+                else
+                {
+                    // Kept before the load is no longer "under way", so a reader finds one or the other.
+                    var options = new HybridCacheEntryOptions { Expiration = lifetime.Held, LocalCacheExpiration = lifetime.Held, Flags = HybridCacheEntryFlags.DisableDistributedCache };
+                    await _hybrid.SetAsync<L1Copy?>(key, new L1Copy(item, trustedUntil), options);
+                }
 
                 // Checked after keeping it: an announcement marks, then drops, so one of the two removes the copy.
                 if (flight.Changed)

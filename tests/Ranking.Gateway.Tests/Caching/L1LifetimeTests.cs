@@ -81,10 +81,12 @@ public sealed class L1LifetimeTests(TestDatabase database) : OneGatewayTest(data
         Assert.Same(entry, again.Entry); // the very object, with what was made of it: nothing new kept for long
         Assert.Equal(LoadSource.Cache, again.Source); // a reader that waited for it was answered from Redis, not the origin
         Assert.True(l1.TryGet(key, Time.GetUtcNow(), out hit));
-        Assert.Same(again, hit);
+        Assert.Same(first, hit); // the copy held, trusted anew: nothing new was kept
 
         Time.Advance(Policy.L1Max + TimeSpan.FromSeconds(1));
-        Assert.Same(again, await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None));
+        Assert.Same(entry, (await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None)).Entry);
+        Assert.True(l1.TryGet(key, Time.GetUtcNow(), out hit));
+        Assert.Same(first, hit);
 
         // A newer entry stored: the next check takes it.
         Assert.True(await store.SetAsync(key, entry with { GeneratedAt = entry.GeneratedAt + TimeSpan.FromSeconds(1) }, TimeSpan.FromHours(2)));
