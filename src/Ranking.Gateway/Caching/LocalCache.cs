@@ -80,11 +80,37 @@ internal sealed partial class LocalCache
         return new L1Lifetime(trusted, fresh > trusted ? fresh : trusted);
     }
 
-    /// <summary>The kept item, if it may answer at <paramref name="now"/>. A copy in the local layer answers synchronously; anything else counts as none.</summary>
-    public bool TryGet(string key, DateTimeOffset now, [NotNullWhen(true)] out L1Item? item)
+    /// <summary>
+    /// The copy held, if it may answer at <paramref name="now"/>: a trusted one, or a FRESH one past its trust, which
+    /// answers while <see cref="Check"/> compares it with Redis (<see cref="L1Hit.Due"/>). A copy in the local layer
+    /// answers synchronously; anything else counts as none.
+    /// </summary>
+    public L1Hit? Find(string key, DateTimeOffset now)
     {
-        item = Held(key) is { } copy && copy.IsTrustedAt(now) ? copy.Item : null;
-        return item is not null;
+        if (Held(key) is not { } copy)
+        {
+            return null;
+        }
+
+        if (copy.IsTrustedAt(now))
+        {
+            return new L1Hit(copy.Item, Due: false);
+        }
+
+        return copy.Item.Source is LoadSource.Cache or LoadSource.Origin && now < copy.Item.Entry.FreshUntil ? new L1Hit(copy.Item, Due: true) : null;
+    }
+
+    /// <summary>
+    /// Loads a key in the background (<see cref="LoadAsync"/> without a wait), unless a load of it is under way: a copy
+    /// past its trust is compared with what Redis holds, and replaced if it changed, while it goes on answering.
+    /// </summary>
+    public void Check<TState>(string key, TState state, Func<TState, Task<L1Item>> load, CachePolicy policy)
+    {
+        if (!_loading.ContainsKey(key))
+        {
+            // Its failures have no reader: observed here, the next read past the trust checks again.
+            _ = LoadAsync(key, state, load, policy, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+        }
     }
 
     /// <summary>
@@ -120,14 +146,6 @@ internal sealed partial class LocalCache
         return lookup.IsCompletedSuccessfully ? lookup.Result : null;
     }
 
-    // Whether a new load of a key is the very entry its held copy is.
-    private bool Check(L1Copy held, L1Item loaded)
-    {
-        var unchanged = held.Item.Stored == loaded.Stored && held.Item.Entry.SameAs(loaded.Entry);
-        _metrics.L1Check(unchanged);
-        return unchanged;
-    }
-
     // The load starts here, in the caller's flow until its first await; whatever it throws, even before that, ends the
     // load for every waiter and frees the key. The key is freed before the waiters resume, so a waiter that drops this
     // load's copy (out of date by the time it looks) loads again rather than finding this load still "under way".
@@ -142,11 +160,13 @@ internal sealed partial class LocalCache
             if (item.Keepable && lifetime.Trusted > TimeSpan.Zero)
             {
                 var trustedUntil = _time.GetUtcNow() + lifetime.Trusted;
-                if (Held(key) is { } held && Check(held, item))
+                var held = Held(key);
+                var unchanged = held is not null && held.Item.Stored == item.Stored && held.Item.Entry.SameAs(item.Entry);
+                if (unchanged)
                 {
                     // The very entry: the copy held goes on answering, trusted anew, and nothing new is kept. Its waiters
                     // learn where this load came from.
-                    held.TrustUntil(trustedUntil);
+                    held!.TrustUntil(trustedUntil);
                     item = held.Item.Source == item.Source ? held.Item : item with { Entry = held.Item.Entry };
                 }
                 else
@@ -154,6 +174,11 @@ internal sealed partial class LocalCache
                     // Kept before the load is no longer "under way", so a reader finds one or the other.
                     var options = new HybridCacheEntryOptions { Expiration = lifetime.Held, LocalCacheExpiration = lifetime.Held, Flags = HybridCacheEntryFlags.DisableDistributedCache };
                     await _hybrid.SetAsync<L1Copy?>(key, new L1Copy(item, trustedUntil), options);
+                }
+
+                if (held is not null)
+                {
+                    _metrics.L1Check(unchanged);
                 }
 
                 // Checked after keeping it: an announcement marks, then drops, so one of the two removes the copy.
@@ -255,6 +280,9 @@ internal sealed partial class LocalCache
         public static partial void DropFailed(ILogger logger, Exception exception);
     }
 }
+
+/// <summary>A copy the L1 holds: its item, and whether it is due a check against Redis (past its trust, still fresh).</summary>
+internal readonly record struct L1Hit(L1Item Item, bool Due);
 
 /// <summary>How long the L1 lets a load answer without a look at Redis, and how long it holds the copy.</summary>
 internal readonly record struct L1Lifetime(TimeSpan Trusted, TimeSpan Held);

@@ -49,14 +49,24 @@ internal sealed class SwrCache(LocalCache l1, MissCoordinator misses, Revalidato
         for (var attempt = 0; ; attempt++)
         {
             var now = time.GetUtcNow();
-            var waited = !l1.TryGet(request.Key, now, out var item);
-            if (waited)
+            var held = l1.Find(request.Key, now);
+            var waited = held is null;
+            L1Item item;
+            if (held is { } hit)
+            {
+                item = hit.Item;
+                if (hit.Due)
+                {
+                    l1.Check(request.Key, request, Load, request.Policy);
+                }
+            }
+            else
             {
                 item = await l1.LoadAsync(request.Key, request, Load, request.Policy, cancellationToken);
                 now = time.GetUtcNow();
             }
 
-            if (item!.Failure is { } failure)
+            if (item.Failure is { } failure)
             {
                 return CacheLookup.Failed(failure);
             }

@@ -21,7 +21,7 @@ public sealed class L1AnnouncementTests(TestDatabase database) : OneGatewayTest(
         var (l1, key, kept) = await LoadAcrossAnAnnouncementAsync(instance: "another-instance");
 
         Assert.Equal(200, kept.Entry.StatusCode);
-        Assert.False(l1.TryGet(key, Time.GetUtcNow(), out _), "the copy read before the change was kept after its announcement");
+        Assert.True(l1.Find(key, Time.GetUtcNow()) is null, "the copy read before the change was kept after its announcement");
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class L1AnnouncementTests(TestDatabase database) : OneGatewayTest(
         var redis = Host.Services.GetRequiredService<RedisAccess>();
         var (l1, key, _) = await LoadAcrossAnAnnouncementAsync(instance: redis.InstanceId);
 
-        Assert.True(l1.TryGet(key, Time.GetUtcNow(), out _));
+        Assert.NotNull(l1.Find(key, Time.GetUtcNow()));
     }
 
     // Starts a load that waits on a gate, announces the key changed as `instance`, waits until this gateway heard it,

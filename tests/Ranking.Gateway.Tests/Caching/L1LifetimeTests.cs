@@ -70,23 +70,20 @@ public sealed class L1LifetimeTests(TestDatabase database) : OneGatewayTest(data
         Assert.True(await store.SetAsync(key, entry, TimeSpan.FromHours(2)));
         var first = await l1.LoadAsync(key, 0, _ => Task.FromResult(new L1Item(entry, LoadSource.Origin)), Policy, CancellationToken.None);
         Time.Advance(TimeSpan.FromSeconds(270)); // before the earliest check (L1Max less a tenth)
-        Assert.True(l1.TryGet(key, Time.GetUtcNow(), out var hit));
-        Assert.Same(first, hit);
+        Assert.Equal(new L1Hit(first, Due: false), l1.Find(key, Time.GetUtcNow()));
 
-        // L1Max is the bound on a lost announcement: past it the copy no longer answers without a look at Redis.
+        // L1Max is the bound on a lost announcement: past it the copy is due a look at Redis.
         Time.Advance(TimeSpan.FromSeconds(31));
-        Assert.False(l1.TryGet(key, Time.GetUtcNow(), out _));
+        Assert.Equal(new L1Hit(first, Due: true), l1.Find(key, Time.GetUtcNow()));
         var again = await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None);
         Assert.Equal(1, reads);
         Assert.Same(entry, again.Entry); // the very object, with what was made of it: nothing new kept for long
         Assert.Equal(LoadSource.Cache, again.Source); // a reader that waited for it was answered from Redis, not the origin
-        Assert.True(l1.TryGet(key, Time.GetUtcNow(), out hit));
-        Assert.Same(first, hit); // the copy held, trusted anew: nothing new was kept
+        Assert.Equal(new L1Hit(first, Due: false), l1.Find(key, Time.GetUtcNow())); // the copy held, trusted anew: nothing new kept
 
         Time.Advance(Policy.L1Max + TimeSpan.FromSeconds(1));
         Assert.Same(entry, (await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None)).Entry);
-        Assert.True(l1.TryGet(key, Time.GetUtcNow(), out hit));
-        Assert.Same(first, hit);
+        Assert.Equal(new L1Hit(first, Due: false), l1.Find(key, Time.GetUtcNow()));
 
         // A newer entry stored: the next check takes it.
         Assert.True(await store.SetAsync(key, entry with { GeneratedAt = entry.GeneratedAt + TimeSpan.FromSeconds(1) }, TimeSpan.FromHours(2)));
