@@ -56,10 +56,9 @@ internal sealed partial class LocalCache
     /// <summary>
     /// How long a load answers from here (<see cref="L1Lifetime.Trusted"/>): a FRESH entry (from Redis or the origin)
     /// until its fresh window ends, at most the policy's <c>L1Max</c> (up to a tenth less, at random, when it is the
-    /// bound; or <c>L1</c> if that is longer); anything else,
-    /// and a fresh entry about to turn, for <c>L1</c>. <c>L1</c> 0 keeps nothing. A fresh entry trusted for less than
-    /// its fresh window is held for the whole window, to be compared with its next read (within the L1's size limit,
-    /// which drops the least recently used first).
+    /// bound; or <c>L1</c> if that is longer); anything else, and a fresh entry about to turn, for <c>L1</c>. <c>L1</c>
+    /// 0 keeps nothing. A fresh entry trusted for less than its fresh window is held for the whole window, to be
+    /// compared with its next read (within the L1's size limit, which drops the least recently used first).
     /// </summary>
     public L1Lifetime LifetimeOf(L1Item item, CachePolicy policy)
     {
