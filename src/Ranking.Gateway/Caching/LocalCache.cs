@@ -55,7 +55,7 @@ internal sealed partial class LocalCache
 
     /// <summary>
     /// How long a load answers from here (<see cref="L1Lifetime.Trusted"/>): a FRESH entry (from Redis or the origin)
-    /// until its fresh window ends, at most the policy's <c>L1Max</c> (up to a tenth less, at random, when it is the
+    /// until its fresh window ends, at most the policy's <c>L1Max</c> (up to a quarter less, at random, when it is the
     /// bound; or <c>L1</c> if that is longer); anything else, and a fresh entry about to turn, for <c>L1</c>. <c>L1</c>
     /// 0 keeps nothing. A fresh entry trusted for less than its fresh window is held for the whole window, to be
     /// compared with its next read (within the L1's size limit, which drops the least recently used first).
@@ -71,8 +71,8 @@ internal sealed partial class LocalCache
         var longest = Math.Max(policy.L1.Ticks, policy.L1Max.Ticks);
         if (fresh.Ticks > longest && longest > policy.L1.Ticks)
         {
-            // Up to a tenth sooner: keys loaded together (a start, a deploy) are not all checked together.
-            longest -= (long)(Random.Shared.NextDouble() * ((longest - policy.L1.Ticks) / 10));
+            // Up to a quarter sooner: keys loaded together (a start, a deploy) are not all checked together.
+            longest -= (long)(Random.Shared.NextDouble() * ((longest - policy.L1.Ticks) / 4));
         }
 
         var trusted = TimeSpan.FromTicks(Math.Clamp(fresh.Ticks, policy.L1.Ticks, longest));
@@ -152,6 +152,7 @@ internal sealed partial class LocalCache
     {
         L1Item? item = null;
         Exception? error = null;
+        bool? compared = null;
         try
         {
             item = await load(state);
@@ -175,11 +176,7 @@ internal sealed partial class LocalCache
                     await _hybrid.SetAsync<L1Copy?>(key, new L1Copy(item, trustedUntil), options);
                 }
 
-                if (held is not null)
-                {
-                    _metrics.L1Check(unchanged);
-                }
-
+                compared = held is null ? null : unchanged;
                 // Checked after keeping it: an announcement marks, then drops, so one of the two removes the copy.
                 if (flight.Changed)
                 {
@@ -193,6 +190,12 @@ internal sealed partial class LocalCache
         }
 
         _loading.TryRemove(new KeyValuePair<string, Flight>(key, flight));
+        if (compared is { } unchangedCopy)
+        {
+            // Counted once the load is over: a read that follows the count may start the next check.
+            _metrics.L1Check(unchangedCopy);
+        }
+
         if (error is null)
         {
             flight.Loaded.SetResult(item!);
