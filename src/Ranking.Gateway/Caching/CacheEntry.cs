@@ -77,10 +77,11 @@ internal sealed record CacheEntry(
     /// body byte alike. Its compressed copies are of the same bytes, so not compared.
     /// </summary>
     public bool SameAs(CacheEntry other) =>
-        AsStored() with { Body = other.Body, Headers = other.Headers, Tags = other.Tags, Copies = other.Copies } == other.AsStored()
-        && Body.AsSpan().SequenceEqual(other.Body)
-        && Headers.SequenceEqual(other.Headers)
-        && TagList.SequenceEqual(other.TagList);
+        ReferenceEquals(this, other)
+        || (AsStored() with { Body = other.Body, Headers = other.Headers, Tags = other.Tags, Copies = other.Copies } == other.AsStored()
+            && Body.AsSpan().SequenceEqual(other.Body)
+            && Headers.SequenceEqual(other.Headers)
+            && TagList.SequenceEqual(other.TagList));
 
     private CacheEntry AsStored() => this with
     {

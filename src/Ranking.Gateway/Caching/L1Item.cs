@@ -35,6 +35,9 @@ internal enum LoadSource
 [ImmutableObject(true)]
 internal sealed record L1Item(CacheEntry Entry, LoadSource Source, bool Stored = true, OriginFailure? Failure = null)
 {
+    /// <summary>What the entry's bytes in Redis hash to, when it was read from there (<see cref="Redis.RedisEntryStore.DigestAsync"/>).</summary>
+    public string? Digest { get; init; }
+
     /// <summary>Whether later readers may be answered with it (a verdict about one load answers only its own readers).</summary>
     public bool Keepable => Source is not (LoadSource.Uncacheable or LoadSource.Unadmitted or LoadSource.Failed);
 

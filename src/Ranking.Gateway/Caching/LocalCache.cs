@@ -40,11 +40,13 @@ internal sealed partial class LocalCache
     private readonly HybridCache _hybrid;
     private readonly TimeProvider _time;
     private readonly CacheMetrics _metrics;
+    private readonly RedisEntryStore _store;
     private readonly ILogger<LocalCache> _logger;
     private readonly ConcurrentDictionary<string, Flight> _loading = new(StringComparer.Ordinal);
 
-    public LocalCache(HybridCache hybrid, EntryChanges changes, TimeProvider time, CacheMetrics metrics, ILogger<LocalCache> logger)
+    public LocalCache(HybridCache hybrid, EntryChanges changes, TimeProvider time, CacheMetrics metrics, RedisEntryStore store, ILogger<LocalCache> logger)
     {
+        _store = store;
         _hybrid = hybrid;
         _time = time;
         _metrics = metrics;
@@ -105,11 +107,19 @@ internal sealed partial class LocalCache
     /// </summary>
     public void Check<TState>(string key, TState state, Func<TState, Task<L1Item>> load, CachePolicy policy)
     {
-        if (!_loading.ContainsKey(key))
+        if (_loading.ContainsKey(key) || Held(key) is not { } held)
         {
-            // Its failures have no reader: observed here, the next read past the trust checks again.
-            _ = LoadAsync(key, state, load, policy, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+            return;
         }
+
+        // A copy whose stored bytes' digest is known is first compared by digest (~40 bytes from Redis, nothing
+        // decoded): the same digest is the same entry. Otherwise, or when it differs, the key is loaded.
+        var check = (Store: _store, Key: key, Held: held, State: state, Load: load);
+        var loading = LoadAsync(key, check, static async c =>
+            c.Held.Digest is { } digest && await c.Store.DigestAsync(c.Key) == digest ? c.Held.Item : await c.Load(c.State), policy, CancellationToken.None);
+
+        // Its failures have no reader: observed here, the next read past the trust checks again.
+        _ = loading.ContinueWith(static t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
     }
 
     /// <summary>
@@ -167,6 +177,7 @@ internal sealed partial class LocalCache
                     // The very entry: the copy held goes on answering, trusted anew, and nothing new is kept. Its waiters
                     // learn where this load came from.
                     held!.TrustUntil(trustedUntil);
+                    held.Digest = item.Digest ?? held.Digest;
                     item = held.Item.Source == item.Source ? held.Item : item with { Entry = held.Item.Entry };
                 }
                 else

@@ -30,7 +30,7 @@ internal sealed class MissCoordinator(RedisEntryStore store, FillSignals fills, 
 
         if (read.Entry is { } cached && request.Judge(cached, time.GetUtcNow()).IsUsable)
         {
-            return new L1Item(cached, LoadSource.Cache);
+            return new L1Item(cached, LoadSource.Cache) { Digest = read.Digest };
         }
 
         return await MissAsync(request, call, read.Entry);

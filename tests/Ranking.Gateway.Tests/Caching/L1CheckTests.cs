@@ -48,6 +48,42 @@ public sealed class L1CheckTests(TestDatabase database) : OneGatewayTest(databas
     }
 
     [Fact]
+    public async Task A_copy_read_from_Redis_is_checked_by_the_digest_of_its_stored_bytes_without_reading_them_again()
+    {
+        var l1 = Host.Services.GetRequiredService<LocalCache>();
+        var store = Host.Services.GetRequiredService<RedisEntryStore>();
+        using var checks = new MetricCollector<long>(Host.Services.GetRequiredService<IMeterFactory>(), CacheMetrics.MeterName, "gateway.cache.l1_checks");
+        var key = $"digest:{Guid.NewGuid():N}";
+        var now = Time.GetUtcNow();
+        var entry = new CacheEntry(200, "text/plain", "old"u8.ToArray(), "\"o\"", [], now, now.AddHours(1), now.AddHours(2), now.AddHours(3));
+        Assert.True(await store.SetAsync(key, entry, TimeSpan.FromHours(4)));
+        var reads = 0;
+        Func<int, Task<L1Item>> read = async _ =>
+        {
+            reads++;
+            var stored = await store.GetAsync(key);
+            return new L1Item(stored.Entry!, LoadSource.Cache) { Digest = stored.Digest };
+        };
+        var first = await l1.LoadAsync(key, 0, read, Policy, CancellationToken.None);
+        Assert.Equal(await store.DigestAsync(key), first.Digest); // .NET's SHA-1 of the bytes read is Redis's of the bytes kept
+
+        // Unchanged: the digests agree, nothing is read again, the copy held is trusted anew.
+        Time.Advance(Policy.L1Max + TimeSpan.FromSeconds(1));
+        l1.Check(key, 0, read, Policy);
+        await checks.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(10));
+        Assert.Equal(("unchanged", 1), ((string)checks.LastMeasurement!.Tags["result"]!, reads));
+        Assert.Equal(new L1Hit(first, Due: false), l1.Find(key, Time.GetUtcNow()));
+
+        // Changed (even to the same bytes but soft-purged): the digests differ, the key is read again and replaced.
+        Assert.True(await store.PurgeAsync(key, PurgeKind.Soft));
+        Time.Advance(Policy.L1Max + TimeSpan.FromSeconds(1));
+        l1.Check(key, 0, read, Policy);
+        await checks.WaitForMeasurementsAsync(2, TimeSpan.FromSeconds(10));
+        Assert.Equal(("changed", 2), ((string)checks.LastMeasurement!.Tags["result"]!, reads));
+        Assert.True(l1.Find(key, Time.GetUtcNow()) is null or { Item.Entry.Flags: EntryFlags.Purged });
+    }
+
+    [Fact]
     public async Task A_change_whose_announcement_was_lost_is_served_once_the_copy_is_checked_past_L1Max()
     {
         await Database.SeedAsync("lost", 3);
