@@ -5,7 +5,8 @@ namespace Ranking.Gateway.Caching;
 
 /// <summary>
 /// What is made from one entry alone and kept as long as it lives (<see cref="CacheEntry.Memo"/>): its computed header
-/// values, its body's compressed copies, its ranking slices. Each is made on first use, once.
+/// values, its body's compressed copies, its ranking slices, and the digest of its bytes when this instance stored it.
+/// Each is made on first use, once.
 /// </summary>
 /// <remarks>
 /// A field of the entry, not a side table keyed by it: a <c>ConditionalWeakTable</c> holds a handle per key that every
@@ -17,6 +18,7 @@ internal sealed class EntryMemo(CacheEntry entry)
     private EntryHeaders? _headers;
     private CompressedVariants? _variants;
     private ConcurrentDictionary<int, CompressedVariants>? _slices;
+    private string? _storedDigest;
 
     /// <summary>The entry this memo was made for (a <c>with</c> copy of it gets a memo of its own).</summary>
     public CacheEntry Entry => entry;
@@ -25,6 +27,9 @@ internal sealed class EntryMemo(CacheEntry entry)
 
     /// <summary>The entry's body and its compressed copies (those it was read with, else made on first ask).</summary>
     public CompressedVariants Variants => Once(ref _variants, static e => new CompressedVariants(e.Body, e.ETag, e.Copies));
+
+    /// <summary>What its bytes hash to in Redis, when this instance wrote them (<see cref="Redis.RedisEntryStore.DigestAsync"/>).</summary>
+    public string? StoredDigest { get => Volatile.Read(ref _storedDigest); set => Volatile.Write(ref _storedDigest, value); }
 
     /// <summary>Ranking slices by limit (<see cref="Ranking.RankingSlices"/>).</summary>
     public ConcurrentDictionary<int, CompressedVariants> Slices => Once(ref _slices, static _ => new());

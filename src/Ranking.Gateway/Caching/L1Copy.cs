@@ -12,7 +12,7 @@ namespace Ranking.Gateway.Caching;
 internal sealed class L1Copy(L1Item item, DateTimeOffset trustedUntil)
 {
     private long _trustedUntilTicks = trustedUntil.UtcTicks;
-    private string? _digest = item.Digest;
+    private string? _digest = item.Digest ?? item.Entry.Memo.StoredDigest;
 
     public L1Item Item => item;
 

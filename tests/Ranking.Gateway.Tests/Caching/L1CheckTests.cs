@@ -57,6 +57,7 @@ public sealed class L1CheckTests(TestDatabase database) : OneGatewayTest(databas
         var now = Time.GetUtcNow();
         var entry = new CacheEntry(200, "text/plain", "old"u8.ToArray(), "\"o\"", [], now, now.AddHours(1), now.AddHours(2), now.AddHours(3));
         Assert.True(await store.SetAsync(key, entry, TimeSpan.FromHours(4)));
+        Assert.Equal(await store.DigestAsync(key), entry.Memo.StoredDigest); // the instance that stored it knows it already
         var reads = 0;
         Func<int, Task<L1Item>> read = async _ =>
         {

@@ -239,10 +239,15 @@ internal sealed partial class RedisEntryStore
     private Task<bool?> WriteAsync(string script, string key, CacheEntry entry, params RedisValue[] more) =>
         _redis.TryAsync(async db =>
         {
+            var envelope = EntryCodec.Encode(entry);
+
+            // What it hashes to in Redis once written (the L1 checks its copy by it; a write refused leaves a digest
+            // that matches nothing, so that check reads the key).
+            entry.Memo.StoredDigest = DigestOf(envelope, purged: false);
             RedisValue[] args =
             [
                 entry.GeneratedAt.ToUnixTimeMilliseconds(),
-                EntryCodec.Encode(entry),
+                envelope,
                 _redis.Changes.ToString(),
                 _redis.ChangeMessage(key),
                 .. more,
