@@ -19,11 +19,13 @@ namespace Ranking.Gateway.Caching;
 /// Announcements are lost only while this instance's subscription is down; when it comes back, the whole L1 is dropped
 /// (<see cref="EntryChanges.Lost"/>). While it is down the copies stay: with Redis away nothing can change an entry, and
 /// copies read from a reachable node in the meantime go at the return too.
-/// Past <c>L1Max</c> the next read loads the entry again; when Redis still holds the very entry kept here, the copy
-/// kept here goes on answering, with everything made of it (its headers, compressed copies and slices). An unchanged
-/// hot entry then costs one Redis read per <c>L1Max</c> and no new long-lived object: at 100,000 hot keys, replacing
-/// each ~6 KB body every <c>L1Max</c> kept the collector blocking for seconds (loadtests/RESULTS.md). So a fresh copy
-/// is held for its whole fresh window (<see cref="L1Lifetime.Held"/>) to be compared with the next read.
+/// Past <c>L1Max</c> a read still answers from the copy and starts a check in the background (<see cref="Find"/>,
+/// <see cref="Check"/>), so a hit never waits for Redis: by the digest of the stored bytes when the copy knows it,
+/// else by loading the key. When Redis still holds the very entry, the copy goes on answering, trusted anew in place,
+/// with everything made of it (its headers, compressed copies and slices): an unchanged hot entry costs one small
+/// Redis call per <c>L1Max</c> and no new long-lived object. At 100,000 hot keys, replacing each ~6 KB body every
+/// <c>L1Max</c> kept the collector blocking for seconds (loadtests/RESULTS.md). So a fresh copy is held for its whole
+/// fresh window (<see cref="L1Lifetime.Held"/>) to be compared at its checks.
 /// A load that read an entry before another instance changed it, and keeps its copy after the announcement's drop found
 /// nothing to drop, would serve the old entry as FRESH for its whole L1 lifetime: a load during which its key was
 /// announced changed elsewhere, or every copy was dropped, drops what it kept (<see cref="Flight.Changed"/>). This
