@@ -44,6 +44,9 @@ public sealed class InputValidationTests(TestDatabase database) : OneGatewayTest
     [InlineData("limit=%2B5")] // "+5"
     [InlineData("limit=+5")] // '+' is a space in a query string
     [InlineData("limit=1&limit=2")]
+    [InlineData("limit=1&LIMIT=1")] // names ignore case
+    [InlineData("limit=1&limit")]
+    [InlineData("limit=1&lim%69t=1")] // an escaped name is still the name
     [InlineData("limit=99999999999")]
     [InlineData("limit=0x10")]
     [InlineData("limit=5%00")] // a trailing NUL, which int.TryParse ignores
@@ -85,6 +88,12 @@ public sealed class InputValidationTests(TestDatabase database) : OneGatewayTest
     [InlineData("limit=100", 100)]
     [InlineData("limit=42", 42)]
     [InlineData("", 100)]
+    [InlineData("LIMIT=3", 3)] // names ignore case, as Request.Query's
+    [InlineData("other=x&limit=4&flag", 4)]
+    [InlineData("&&limit=5&", 5)]
+    [InlineData("limit=%36", 6)] // an escaped digit
+    [InlineData("lim%69t=7&x=a+b", 7)]
+    [InlineData("limitx=1&xlimit=1&limit=8", 8)]
     public async Task Limits_from_1_to_100_are_served(string query, int expected)
     {
         await Database.SeedAsync("limits", 150);

@@ -1,5 +1,6 @@
 using Ranking.Gateway.LoadTests.Load;
 using Ranking.Gateway.LoadTests.Measurement;
+using Ranking.Gateway.LoadTests.Report;
 
 namespace Ranking.Gateway.LoadTests.Scenarios.Hit;
 
@@ -12,21 +13,34 @@ internal sealed record HitTarget(string Name, string Description, Uri Uri, LoadC
     /// <summary>Its closed-loop phases, one per round.</summary>
     public List<PhaseResult> Rounds { get; } = [];
 
-    /// <summary>Its open loop at half of the gateway's peak, when it had one.</summary>
-    public PhaseResult? AtHalf { get; set; }
+    /// <summary>Its open loops at half of the gateway's peak, one per round (none for a target not asked so).</summary>
+    public List<PhaseResult> AtHalf { get; } = [];
 
     /// <summary>What one answer looked like before the load: status, Content-Encoding and bytes on the wire.</summary>
     public string Answer { get; set; } = "";
 
     /// <summary>The median round's requests per second: the figure the ratios are made of.</summary>
-    public double Peak
+    public double Peak => Median(Rounds.Select(r => r.RequestsPerSecond));
+
+    /// <summary>The median of its open-loop rounds' p50s (NaN without any).</summary>
+    public double P50 => Median(AtHalf.Select(r => r.Latency.P50));
+
+    /// <summary>The median of its open-loop rounds' p99s (NaN without any).</summary>
+    public double P99 => Median(AtHalf.Select(r => r.Latency.P99));
+
+    /// <summary>Its open-loop rounds' p99s, as "median (lowest–highest)".</summary>
+    public string P99Spread => AtHalf.Count switch
     {
-        get
-        {
-            var rates = Rounds.Select(r => r.RequestsPerSecond).Order().ToArray();
-            return rates.Length == 0 ? double.NaN : (rates[(rates.Length - 1) / 2] + rates[rates.Length / 2]) / 2;
-        }
-    }
+        0 => "",
+        1 => PhaseTable.Ms(P99),
+        _ => $"{PhaseTable.Ms(P99)} ({PhaseTable.Ms(AtHalf.Min(r => r.Latency.P99))}–{PhaseTable.Ms(AtHalf.Max(r => r.Latency.P99))})",
+    };
 
     public RequestPlan Plan => Keys is { } keys ? (_, random) => keys.Next(random) : (_, _) => (Uri, 1);
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2;
+    }
 }
