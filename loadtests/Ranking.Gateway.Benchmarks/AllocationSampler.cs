@@ -56,13 +56,14 @@ internal sealed class AllocationSampler : EventListener
         }
     }
 
-    private static readonly string[] Cases = ["bare", "ranking", "ranking-304", "ranking-br", "proxy", "proxy-304"];
+    private static readonly string[] Cases = ["bare", "ranking", "ranking-limit", "ranking-304", "ranking-br", "proxy", "proxy-304"];
 
     private static Func<Task<int>> Case(FreshHitBenchmarks benchmarks, string name) =>
         name switch
         {
             "bare" => benchmarks.Bare,
             "ranking" => benchmarks.Ranking,
+            "ranking-limit" => benchmarks.RankingLimit,
             "ranking-304" => benchmarks.RankingNotModified,
             "ranking-br" => benchmarks.RankingBrotli,
             "proxy" => benchmarks.Proxy,

@@ -61,6 +61,9 @@ public class FreshHitBenchmarks
     [Benchmark(Description = "ranking FRESH 200")]
     public Task<int> Ranking() => SendAsync(_gatewayClient, RankingPath, null, HttpStatusCode.OK);
 
+    [Benchmark(Description = "ranking FRESH 200, ?limit=10 (a kept slice)")]
+    public Task<int> RankingLimit() => SendAsync(_gatewayClient, RankingPath + "?limit=10", null, HttpStatusCode.OK);
+
     [Benchmark(Description = "ranking FRESH 304 (If-None-Match)")]
     public Task<int> RankingNotModified() => SendAsync(_gatewayClient, RankingPath, _rankingETag, HttpStatusCode.NotModified);
 
@@ -218,7 +221,7 @@ public class FreshHitBenchmarks
         }
     }
 
-    /// <summary>A short run in this process (no generated project to build): a few minutes for all five cases.</summary>
+    /// <summary>A short run in this process (no generated project to build): a few minutes for all the cases.</summary>
     private sealed class ShortInProcess : ManualConfig
     {
         public ShortInProcess() =>

@@ -9,13 +9,16 @@ namespace Ranking.Gateway.Caching;
 /// once every <see cref="RestartAfter"/>, so it follows a hot set that moves.
 /// </summary>
 /// <remarks>
-/// It does not start again each time it fills: with more keys read than it holds (100,000 keys read uniformly) every
-/// read would add a string to a long-lived table and the table would churn, each string surviving a young-generation
-/// collection; that was a tenth of the collector's pauses there (loadtests/RESULTS.md).
+/// Sized for as many keys as a full L1 holds Top-100s (1 GiB, about 150,000), ~110 bytes a key: a hot set the L1 holds
+/// is interned whole and the table never starts again. A restart is what costs: every string added after it lives
+/// long, so each is copied out of the young generation, and a young collection of a ~1 GB heap paused 20–30 ms for the
+/// ~2 MiB a 16,384-key table promoted when 100,000 keys read uniformly made it start again every 10 s, against ~1 ms
+/// with every key interned (loadtests/RESULTS.md, issue 22). Nor does it start again each time it fills: every read
+/// would then add a string.
 /// </remarks>
 internal sealed class InternedKeys(int capacity, TimeProvider? time = null)
 {
-    private static readonly TimeSpan RestartAfter = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RestartAfter = TimeSpan.FromMinutes(10);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, string> _keys = new(StringComparer.Ordinal);
@@ -23,7 +26,7 @@ internal sealed class InternedKeys(int capacity, TimeProvider? time = null)
     private long _started = (time ?? TimeProvider.System).GetTimestamp();
 
     /// <summary>The keys of every read, shared by the front doors (a key is a pure function of what it is built from).</summary>
-    public static InternedKeys Shared { get; } = new(16 * 1024);
+    public static InternedKeys Shared { get; } = new(128 * 1024);
 
     public string Get(ReadOnlySpan<char> key)
     {
