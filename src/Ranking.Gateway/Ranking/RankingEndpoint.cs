@@ -65,40 +65,32 @@ internal static partial class RankingEndpoint
     }
 
     // The query is read in place: Request.Query builds a dictionary and strings per request, which over sockets was
-    // two thirds of what a FRESH hit with ?limit= allocated (loadtests/RESULTS.md). A query with an escape ('%', or
-    // '+' for a space) is left to Request.Query to decode; either way the same rules: names ignore case, a name
-    // without '=' has an empty value, and more than one limit is refused.
+    // three quarters of what a FRESH hit with ?limit= allocated (loadtests/RESULTS.md, issue 22). A query with an escape
+    // ('%', or '+' for a space) is left to Request.Query to decode; either way the same rules: names ignore case, a
+    // name without '=' has an empty value, and more than one limit is refused.
     private static bool TryReadLimit(HttpRequest request, out int limit)
     {
         limit = RankingReader.MaxLimit;
-        var query = request.QueryString.Value.AsSpan();
-        if (query.IsEmpty)
-        {
-            return true;
-        }
-
+        var query = request.QueryString.Value.AsSpan().TrimStart('?');
+        var found = 0;
+        var value = ReadOnlySpan<char>.Empty;
         if (query.ContainsAny('%', '+'))
         {
             var values = request.Query["limit"];
-            return values.Count switch
-            {
-                0 => true,
-                1 => TryParseLimit(values[0], out limit),
-                _ => false,
-            };
+            found = values.Count;
+            value = found == 1 ? values[0] : null;
         }
-
-        var found = 0;
-        var value = ReadOnlySpan<char>.Empty;
-        query = query.TrimStart('?');
-        foreach (var range in query.Split('&'))
+        else
         {
-            var pair = query[range];
-            var equals = pair.IndexOf('=');
-            if ((equals < 0 ? pair : pair[..equals]).Equals("limit", StringComparison.OrdinalIgnoreCase))
+            foreach (var range in query.Split('&'))
             {
-                found++;
-                value = equals < 0 ? [] : pair[(equals + 1)..];
+                var pair = query[range];
+                var equals = pair.IndexOf('=');
+                if ((equals < 0 ? pair : pair[..equals]).Equals("limit", StringComparison.OrdinalIgnoreCase))
+                {
+                    found++;
+                    value = equals < 0 ? [] : pair[(equals + 1)..];
+                }
             }
         }
 
