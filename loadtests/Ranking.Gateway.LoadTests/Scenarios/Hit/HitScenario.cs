@@ -98,7 +98,7 @@ internal static class HitScenario
         Console.Error.WriteLine($"hit: {args.Rounds} round(s) of {closed.Length} closed loops, {args.BaselineDuration.TotalSeconds:0.#} s each, {args.BaselineConcurrency} clients ...");
         for (var round = 0; round < args.Rounds; round++)
         {
-            foreach (var target in closed.Skip(round % closed.Length).Concat(closed.Take(round % closed.Length)))
+            foreach (var target in Rotated(closed, round))
             {
                 var phase = await ClosedLoop.RunAsync(
                     target.Client, $"{target.Name} #{round + 1}", $"{target.Description}, closed loop, {args.BaselineConcurrency} clients, round {round + 1}",
@@ -114,7 +114,7 @@ internal static class HitScenario
         Console.Error.WriteLine($"hit: {args.Rounds} round(s) of {open.Length} open loops at {half:N0} req/s, {args.Duration.TotalSeconds:0.#} s each ...");
         for (var round = 0; round < args.Rounds; round++)
         {
-            foreach (var target in open.Skip(round % open.Length).Concat(open.Take(round % open.Length)))
+            foreach (var target in Rotated(open, round))
             {
                 // A gateway's garbage collector during its phase (.NET's System.Runtime meter on its /metrics): the
                 // pauses that make the tail, beside the tail itself.
@@ -185,11 +185,16 @@ internal static class HitScenario
             "FRESH-hit p99 at half of the gateway's peak", $"≤ ceiling's + {P99Margin:0.0} ms",
             $"{StandardChecks.Ms(gateway.P99)} vs ceiling {StandardChecks.Ms(ceiling.P99)}{at}",
             gateway.P99 <= ceiling.P99 + P99Margin);
-        foreach (var door in new[] { gateway, proxied }.OfType<HitTarget>().Where(_ => nginx is not null))
+        if (nginx is null)
+        {
+            return;
+        }
+
+        foreach (var door in new[] { gateway, proxied }.OfType<HitTarget>())
         {
             report.Target(
                 $"{door.Name} FRESH-hit p99 at half of the gateway's peak vs nginx proxy_cache", "≤ nginx's",
-                $"{StandardChecks.Ms(door.P99)} vs nginx {StandardChecks.Ms(nginx!.P99)}{at}",
+                $"{StandardChecks.Ms(door.P99)} vs nginx {StandardChecks.Ms(nginx.P99)}{at}",
                 door.P99 <= nginx.P99);
         }
     }
@@ -237,6 +242,10 @@ internal static class HitScenario
     }
 
     private static string Ratio(double gateway, double target) => double.IsFinite(target) && target > 0 ? $"{gateway / target:0.00}×" : "–";
+
+    // Each round starts one target further on, so no target always follows the same one.
+    private static IEnumerable<HitTarget> Rotated(HitTarget[] targets, int round) =>
+        targets.Skip(round % targets.Length).Concat(targets.Take(round % targets.Length));
 
     private static IEnumerable<HitTarget> Optional(HitTarget? target) => target is null ? [] : [target];
 
